@@ -1,0 +1,14 @@
+export { createApiKey, verifyApiKey, revokeApiKey, type Principal, type KeyMode } from './keys.js';
+export {
+  holdCredits,
+  captureCredits,
+  releaseCredits,
+  grantCredits,
+  readWallets,
+  type HoldOutcome,
+  type WalletView,
+} from './wallet.js';
+export { DEFAULT_PLANS, seedPlans, createAccount, bootstrapFirstAccount, type PlanSpec } from './accounts.js';
+export { countRequest, pruneRateWindows, mayStart, type RateDecision } from './limits.js';
+export { applyMonthlyGrants, periodOf } from './grants.js';
+export { AdminService, type AccountView, type KeyView, type LedgerEntry, type PlanView } from './admin.js';

@@ -1,0 +1,57 @@
+import type { Queryable } from '../db/index.js';
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the current window ends. */
+  resetSeconds: number;
+}
+
+/**
+ * Counts one request against the key's one-minute window. The counter lives in the database, so
+ * every API process shares it; one upsert per request, no read-modify-write race.
+ *
+ * @example
+ * const d = await countRequest(db, 'key_…', 60); if (!d.allowed) reply 429 with Retry-After: d.resetSeconds
+ */
+export async function countRequest(q: Queryable, keyId: string, limitPerMinute: number, nowMs = Date.now()): Promise<RateDecision> {
+  const windowStart = new Date(Math.floor(nowMs / 60_000) * 60_000);
+  const { rows } = await q.query<{ count: number }>(
+    `INSERT INTO rate_windows (key_id, window_start, count) VALUES ($1, $2, 1)
+     ON CONFLICT (key_id, window_start) DO UPDATE SET count = rate_windows.count + 1
+     RETURNING count`,
+    [keyId, windowStart],
+  );
+  const count = rows[0]?.count ?? 1;
+  return {
+    allowed: count <= limitPerMinute,
+    limit: limitPerMinute,
+    remaining: Math.max(0, limitPerMinute - count),
+    resetSeconds: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - nowMs) / 1000)),
+  };
+}
+
+/** Drops windows older than a few minutes (run by the sweeper). */
+export async function pruneRateWindows(q: Queryable): Promise<void> {
+  await q.query(`DELETE FROM rate_windows WHERE window_start < now() - interval '5 minutes'`);
+}
+
+/**
+ * The concurrency ceiling, checked exactly at the moment a job would start. Locking the account
+ * row serialises starts of one account across every worker process, so two workers cannot both
+ * take the last slot. Returns true when the job may start.
+ */
+export async function mayStart(q: Queryable, accountId: string, jobId: string): Promise<boolean> {
+  const { rows } = await q.query<{ concurrency: number }>(
+    `SELECT p.concurrency FROM accounts a JOIN plans p ON p.id = a.plan_id WHERE a.id = $1 FOR UPDATE OF a`,
+    [accountId],
+  );
+  const ceiling = rows[0]?.concurrency ?? 1;
+  const { rows: n } = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM jobs
+      WHERE account_id = $1 AND id <> $2 AND state IN ('submitting', 'running', 'finalizing')`,
+    [accountId, jobId],
+  );
+  return (n[0]?.n ?? 0) < ceiling;
+}

@@ -1,0 +1,17 @@
+export {
+  MODELS,
+  RESOLUTIONS,
+  DURATIONS,
+  PROMPT_MAX_CHARS,
+  findModel,
+  checkRequest,
+  type ModelSpec,
+  type GenerateRequest,
+  type CanonicalField,
+  type RuleViolation,
+  type Resolution,
+  type Duration,
+  type Mode,
+} from './models.js';
+export { DEFAULT_PRICE_BOOK, loadPriceBook, priceOf, priceKey, combosOf, type PriceBook } from './prices.js';
+export { describeCatalog, type CatalogEntry } from './describe.js';

@@ -1,0 +1,56 @@
+/**
+ * The price book: credits per model × resolution × duration. Defaults come from the seeds
+ * (Apiframe: hailuo-2.3 48 / 96 / 84 credits; "Fast … roughly a third less"). An operator file
+ * (`REELAY_PRICE_BOOK`) may override any entry.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { MODELS, RESOLUTIONS, type ModelSpec } from './models.js';
+
+/** model id → "768p-6s" → credits */
+export type PriceBook = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+export const DEFAULT_PRICE_BOOK: PriceBook = {
+  'hailuo-2.3': { '768p-6s': 48, '768p-10s': 96, '1080p-6s': 84 },
+  'hailuo-2.3-fast': { '768p-6s': 32, '768p-10s': 64, '1080p-6s': 56 },
+};
+
+export function priceKey(resolution: string, durationSeconds: number): string {
+  return `${resolution}-${durationSeconds}s`;
+}
+
+const fileSchema = z.record(z.string(), z.record(z.string(), z.number().int().min(0)));
+
+/**
+ * Loads the price book, merging an operator override file over the defaults, and checks that
+ * every allowed combination of every model has a price.
+ *
+ * @example
+ * const book = loadPriceBook(undefined); book['hailuo-2.3']['768p-10s'] // 96
+ */
+export function loadPriceBook(file: string | undefined): PriceBook {
+  const merged: Record<string, Record<string, number>> = {};
+  for (const [m, prices] of Object.entries(DEFAULT_PRICE_BOOK)) merged[m] = { ...prices };
+  if (file) {
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) throw new Error(`Price book ${file}: ${parsed.error.message}`);
+    for (const [m, prices] of Object.entries(parsed.data)) merged[m] = { ...merged[m], ...prices };
+  }
+  for (const model of MODELS) {
+    for (const combo of combosOf(model)) {
+      if (merged[model.id]?.[combo] === undefined) throw new Error(`Price book has no price for ${model.id} ${combo}`);
+    }
+  }
+  return Object.freeze(merged);
+}
+
+export function combosOf(model: ModelSpec): string[] {
+  return RESOLUTIONS.flatMap((r) => model.combos[r].map((d) => priceKey(r, d)));
+}
+
+/** Price in credits of a valid request. */
+export function priceOf(book: PriceBook, model: string, resolution: string, durationSeconds: number): number {
+  const p = book[model]?.[priceKey(resolution, durationSeconds)];
+  if (p === undefined) throw new Error(`no price for ${model} ${priceKey(resolution, durationSeconds)}`);
+  return p;
+}

@@ -1,0 +1,158 @@
+/**
+ * One typed configuration, read once at start from the environment and an optional JSON file
+ * (`REELAY_CONFIG`), validated with a schema that reports every problem at once, then frozen.
+ * Nothing else in Reelay reads `process.env`.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Milliseconds as a JSON array or, from the environment, a comma-separated list ("0,5000,300000"). */
+const msList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean).map(Number) : v),
+  z.array(z.number().int().min(0).max(7 * 24 * 3600 * 1000)).min(1).max(50),
+);
+
+/** Standard Webhooks' example schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (≈ 75 h in all). */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
+  0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
+]);
+
+export const configSchema = z
+  .object({
+    port: int(0, 65535).default(8080),
+    host: z.string().default('0.0.0.0'),
+    /** Where the embedded database and local files live. */
+    dataDir: z.string().default('./data'),
+    /** `postgres://…` selects a PostgreSQL server; unset means PGlite inside `dataDir`. */
+    databaseUrl: z.string().optional(),
+    /** PostgreSQL schema to use on the server (created if missing); several deployments can share one database. */
+    databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+    /** Base URL that clients reach us at (used in file URLs); default: taken from each request's Host. */
+    publicUrl: z.string().url().optional(),
+    role: z.enum(['all', 'api', 'worker']).default('all'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Largest accepted request body; a 20 MB image as a base64 data URI is ~27 MB. */
+    bodyLimitBytes: int(1024, 200 * 1024 * 1024).default(30 * 1024 * 1024),
+    /** How long a signed file URL stays valid. */
+    fileUrlTtlSeconds: int(60, 30 * 24 * 3600).default(24 * 3600),
+    /** Completed jobs' files are deleted after this many hours (0 keeps them forever). */
+    retentionHours: int(0, 24 * 365 * 10).default(24 * 7),
+    /** Worker lease on a claimed job; a worker that dies loses the job after this long. */
+    leaseSeconds: int(5, 3600).default(30),
+    /** Fallback wake-up for workers when no event arrives. */
+    workerIdlePollMs: int(20, 60_000).default(1000),
+    /** Jobs one worker process drives at once (polls, submits, downloads). */
+    workerConcurrency: int(1, 1000).default(16),
+    /** Sandbox renders one worker process runs at once (ffmpeg is CPU-bound). */
+    sandboxConcurrency: int(1, 64).default(2),
+    /** Allow URLs (images, webhooks) that resolve to private/loopback addresses: self-hosted setups and tests only. */
+    allowPrivateUrls: bool.default(false),
+    /** Allow plain http:// URLs for images and webhooks. */
+    allowHttpUrls: bool.default(false),
+    /** Optional JSON file overriding the default price book. */
+    priceBookFile: z.string().optional(),
+    /** Operator token for `/admin` routes; unset disables them. */
+    adminToken: z.string().min(16).optional(),
+    /** Credits the first account starts with. */
+    initialTestCredits: int(0, 1e12).default(5000),
+    initialLiveCredits: int(0, 1e12).default(0),
+    /** US dollars per credit, for display. */
+    usdPerCredit: z.coerce.number().positive().default(0.01),
+    /** Print the first-start banner with a test key. */
+    printBanner: bool.default(true),
+    /** Budget for one webhook delivery (DNS, connect, send, answer); Standard Webhooks suggests 15–30 s. */
+    webhookTimeoutMs: int(50, 120_000).default(15_000),
+    /** Delay before each webhook attempt, the first measured from the event, the rest from the previous failure; its length is the number of attempts. */
+    webhookRetryScheduleMs: msList.default([...DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS]),
+    /** Longest wait a receiver's `Retry-After` (on 429/503) can impose before the next attempt. */
+    webhookRetryAfterMaxMs: int(0, 7 * 24 * 3600 * 1000).default(3_600_000),
+    /** How long the previous signing secret keeps signing (as a second `v1,` entry) after a rotation. */
+    webhookSecretRotationWindowSeconds: int(0, 30 * 24 * 3600).default(24 * 3600),
+    /** Webhook deliveries one process sends at once, and at most how many of them to one host. */
+    webhookConcurrency: int(1, 1000).default(16),
+    webhookHostConcurrency: int(1, 100).default(4),
+  })
+  .strict();
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Environment variable → config field. */
+const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
+  PORT: 'port',
+  HOST: 'host',
+  REELAY_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  REELAY_DATABASE_SCHEMA: 'databaseSchema',
+  PUBLIC_URL: 'publicUrl',
+  REELAY_ROLE: 'role',
+  LOG_LEVEL: 'logLevel',
+  REELAY_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  REELAY_FILE_URL_TTL_SECONDS: 'fileUrlTtlSeconds',
+  REELAY_RETENTION_HOURS: 'retentionHours',
+  REELAY_LEASE_SECONDS: 'leaseSeconds',
+  REELAY_WORKER_IDLE_POLL_MS: 'workerIdlePollMs',
+  REELAY_WORKER_CONCURRENCY: 'workerConcurrency',
+  REELAY_SANDBOX_CONCURRENCY: 'sandboxConcurrency',
+  REELAY_ALLOW_PRIVATE_URLS: 'allowPrivateUrls',
+  REELAY_ALLOW_HTTP_URLS: 'allowHttpUrls',
+  REELAY_PRICE_BOOK: 'priceBookFile',
+  REELAY_ADMIN_TOKEN: 'adminToken',
+  REELAY_INITIAL_TEST_CREDITS: 'initialTestCredits',
+  REELAY_INITIAL_LIVE_CREDITS: 'initialLiveCredits',
+  REELAY_USD_PER_CREDIT: 'usdPerCredit',
+  REELAY_PRINT_BANNER: 'printBanner',
+  REELAY_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  REELAY_WEBHOOK_RETRY_SCHEDULE_MS: 'webhookRetryScheduleMs',
+  REELAY_WEBHOOK_RETRY_AFTER_MAX_MS: 'webhookRetryAfterMaxMs',
+  REELAY_WEBHOOK_SECRET_ROTATION_WINDOW_SECONDS: 'webhookSecretRotationWindowSeconds',
+  REELAY_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
+  REELAY_WEBHOOK_HOST_CONCURRENCY: 'webhookHostConcurrency',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the frozen config from (lowest to highest precedence) defaults, the JSON file named by
+ * `REELAY_CONFIG`, the environment and explicit overrides (tests, CLI flags).
+ *
+ * @example
+ * const config = loadConfig(process.env, { port: 0, dataDir: tmp });
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<z.input<typeof configSchema>> = {}): Config {
+  const problems: string[] = [];
+  let fromFile: Record<string, unknown> = {};
+  const file = env.REELAY_CONFIG;
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(resolve(file), 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      problems.push(`REELAY_CONFIG (${file}): ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_MAP)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') fromEnv[key] = v;
+  }
+  const parsed = configSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.');
+      // A list's item reports its index (`webhookRetryScheduleMs.1`); the variable is named by the field.
+      const envName = Object.entries(ENV_MAP).find(([, k]) => k === String(issue.path[0]))?.[0];
+      problems.push(`${key}${envName ? ` (${envName})` : ''}: ${issue.message}`);
+    }
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  return Object.freeze({ ...parsed.data, dataDir: resolve(parsed.data.dataDir) });
+}

@@ -1,0 +1,92 @@
+import { dirname } from 'node:path';
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+const parsers = { [types.INT8]: (v: string) => Number(v) };
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite is a single-process database: a second process opening the same directory would corrupt
+ * it. A pid lock file turns that mistake into a clear error.
+ */
+function takeLock(dir: string): () => void {
+  // Beside the data directory, not in it: initdb refuses a non-empty directory.
+  const lock = `${dir}.lock`;
+  for (let i = 0; i < 2; i++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(lock);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (owner && owner !== process.pid && pidAlive(owner)) {
+        throw new Error(
+          `The embedded database in ${dir} is in use by process ${owner}. Stop it, or give this instance its own REELAY_DATA_DIR.`,
+        );
+      }
+      unlinkSync(lock); // stale lock from a crashed process
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+function wrap(q: Pick<PGlite, 'query'>): Queryable {
+  return {
+    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const res = await q.query<R>(sql, params as unknown[] | undefined);
+      return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
+    },
+  };
+}
+
+/**
+ * Opens PGlite in `dir` (created if missing), or in memory when `dir` is undefined.
+ *
+ * @example
+ * const db = await openPglite('./data/pg');
+ */
+export async function openPglite(dir: string | undefined): Promise<Db> {
+  let release = () => {};
+  if (dir) {
+    mkdirSync(dirname(dir), { recursive: true });
+    release = takeLock(dir);
+  }
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(dir ? { dataDir: dir, parsers } : { parsers });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const base = wrap(pg);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    tx: (fn) => pg.transaction((t) => fn(wrap(t))),
+    async listen(channel, onPayload) {
+      const unsub = await pg.listen(channel, onPayload);
+      return async () => unsub();
+    },
+    async close() {
+      await pg.close();
+      release();
+    },
+  };
+}

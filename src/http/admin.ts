@@ -1,0 +1,92 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { applyMonthlyGrants, type AdminService } from '../billing/index.js';
+import type { AppDeps } from './context.js';
+import { parseOr400 } from './validation.js';
+
+const mode = z.enum(['live', 'test']);
+
+/** Constant-time comparison of the presented admin token (hashing first equalises lengths). */
+function checkAdmin(deps: AppDeps, req: FastifyRequest): void {
+  const token = deps.config.adminToken;
+  if (!token) throw new AppError('not_found', 'The admin API is disabled: set REELAY_ADMIN_TOKEN to enable it');
+  const auth = req.headers.authorization ?? '';
+  const presented = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim() ?? (req.headers['x-admin-token'] as string | undefined) ?? '';
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(token).digest();
+  if (!presented || !timingSafeEqual(a, b)) throw new AppError('unauthorized', 'Invalid admin token');
+}
+
+/**
+ * The operator surface under `/admin`, guarded by the admin token from config. Accounts, keys,
+ * credits (always with a reason), plans, and an account's ledger.
+ */
+export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminService): void {
+  const config = { dialect: 'apiframe', public: true };
+  const actor = 'admin';
+  app.register(async (scope) => {
+    scope.addHook('preHandler', async (req) => checkAdmin(deps, req));
+
+    scope.get('/admin/accounts', { config }, async () => ({ accounts: await admin.listAccounts() }));
+
+    scope.post('/admin/accounts', { config }, async (req, reply) => {
+      const b = parseOr400(
+        z
+          .object({
+            name: z.string().min(1).max(200),
+            plan: z.string().default('free'),
+            testCredits: z.number().int().min(0).default(deps.config.initialTestCredits),
+            liveCredits: z.number().int().min(0).default(0),
+            withKey: mode.optional(),
+          })
+          .strict(),
+        req.body,
+      );
+      const out = await admin.createAccount({ ...b, actor });
+      return reply.code(201).send(out);
+    });
+
+    scope.get<{ Params: { id: string } }>('/admin/accounts/:id', { config }, async (req) => admin.getAccount(req.params.id));
+
+    scope.patch<{ Params: { id: string } }>('/admin/accounts/:id', { config }, async (req) => {
+      const b = parseOr400(z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(), req.body);
+      return admin.updateAccount(req.params.id, b);
+    });
+
+    scope.get<{ Params: { id: string } }>('/admin/accounts/:id/keys', { config }, async (req) => ({ keys: await admin.listKeys(req.params.id) }));
+
+    scope.post<{ Params: { id: string } }>('/admin/accounts/:id/keys', { config }, async (req, reply) => {
+      const b = parseOr400(z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(), req.body ?? {});
+      return reply.code(201).send(await admin.createKey(req.params.id, b.mode, b.name));
+    });
+
+    scope.delete<{ Params: { id: string; keyId: string } }>('/admin/accounts/:id/keys/:keyId', { config }, async (req) => {
+      await admin.revokeKey(req.params.id, req.params.keyId);
+      return { revoked: true };
+    });
+
+    scope.post<{ Params: { id: string } }>('/admin/accounts/:id/credits', { config }, async (req) => {
+      const b = parseOr400(z.object({ mode: mode.default('live'), amount: z.number().int(), reason: z.string().min(1).max(500) }).strict(), req.body);
+      return admin.adjustCredits(req.params.id, { ...b, actor });
+    });
+
+    scope.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/admin/accounts/:id/ledger', { config }, async (req) => {
+      const q = parseOr400(z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }), req.query);
+      return admin.ledger(req.params.id, q);
+    });
+
+    scope.get('/admin/plans', { config }, async () => ({ plans: await admin.listPlans() }));
+
+    scope.put<{ Params: { id: string } }>('/admin/plans/:id', { config }, async (req) => {
+      const b = parseOr400(
+        z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
+        req.body,
+      );
+      return admin.upsertPlan({ id: req.params.id, ...b });
+    });
+
+    scope.post('/admin/grants/run', { config }, async () => applyMonthlyGrants(deps.db));
+  });
+}

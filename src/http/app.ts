@@ -1,0 +1,97 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError, isAppError } from '../errors.js';
+import { newId } from '../ids.js';
+import { authenticate } from './auth.js';
+import type { AppDeps } from './context.js';
+import { fromFastifyError, rendererFor } from './envelope.js';
+import { registerFileRoutes } from './files.js';
+import { registerApiframe } from './dialects/apiframe/index.js';
+import { registerApiframeWebhooks } from './dialects/apiframe/webhook.js';
+import { registerAdmin } from './admin.js';
+import { registerAccountKeys } from './keys-routes.js';
+import { AdminService, countRequest } from '../billing/index.js';
+
+/** Dialect of a URL that matched no route, so even a 404 speaks the caller's envelope. */
+function dialectOfUrl(url: string): string {
+  if (url.startsWith('/api/v3/')) return 'wavespeed';
+  if (url.startsWith('/api/v1/')) return 'apiinone';
+  return 'apiframe';
+}
+
+/**
+ * Builds the HTTP app without listening, so tests can `inject()` or `listen({ port: 0 })`.
+ *
+ * @example
+ * const app = await buildApp(deps, { logger: false });
+ * await app.listen({ port: 8080 });
+ */
+export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: () => newId('request'),
+    requestIdHeader: false,
+  });
+
+  // Fastify parses text/plain by default; every body we accept is JSON, anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.addHook('preHandler', async (req, reply) => {
+    const cfg = req.routeOptions.config;
+    if (cfg.public || !req.routeOptions.url) return;
+    await authenticate(deps.db, req);
+    // Per-key rate limit, shared by every API process through the database. Headers follow the
+    // IETF RateLimit draft (RateLimit-Limit / -Remaining / -Reset, in seconds).
+    const p = req.principal!;
+    const d = await countRequest(deps.db, p.keyId, p.rateLimitPerMinute);
+    reply.header('ratelimit-limit', String(d.limit));
+    reply.header('ratelimit-remaining', String(d.remaining));
+    reply.header('ratelimit-reset', String(d.resetSeconds));
+    if (!d.allowed) {
+      throw new AppError('rate_limited', `Rate limit of ${d.limit} requests per minute exceeded; retry in ${d.resetSeconds} s`, {
+        retryAfterSeconds: d.resetSeconds,
+      });
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const dialect = req.routeOptions.config?.dialect ?? dialectOfUrl(req.url);
+    let appErr: AppError;
+    if (isAppError(err)) appErr = err;
+    else {
+      const mapped = fromFastifyError(err as { code?: string; statusCode?: number; message: string });
+      if (mapped) appErr = mapped;
+      else {
+        // The message stays in our log; the caller gets the request id to quote.
+        req.log.error({ err }, 'unhandled error');
+        appErr = new AppError('internal', `Internal error; quote request id ${req.id} when reporting it`);
+      }
+    }
+    if (appErr.retryAfterSeconds !== undefined) reply.header('retry-after', String(appErr.retryAfterSeconds));
+    void reply.code(appErr.status).send(rendererFor(dialect)(appErr, req.id));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const err = new AppError('not_found', `No route ${req.method} ${req.url.split('?')[0]}`);
+    void reply.code(404).send(rendererFor(dialectOfUrl(req.url))(err, req.id));
+  });
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+  app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
+    if (!deps.isReady()) return reply.code(503).send({ ok: false, reason: 'not ready' });
+    await deps.db.query('SELECT 1');
+    return { ok: true, database: deps.db.kind };
+  });
+
+  registerFileRoutes(app, deps);
+  registerApiframe(app, deps);
+  registerApiframeWebhooks(app, deps);
+  const admin = new AdminService(deps.db);
+  registerAccountKeys(app, deps, admin);
+  registerAdmin(app, deps, admin);
+  return app;
+}

@@ -1,0 +1,52 @@
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import type { JobService } from '../jobs/index.js';
+import type { PriceBook } from '../catalog/index.js';
+import type { BlobStore } from '../storage/index.js';
+import type { Principal } from '../billing/index.js';
+import type { WebhookService } from '../webhooks/index.js';
+import { expiryFor, signedPath } from '../storage/index.js';
+
+/** Everything route handlers need, passed in by the composition root (no module globals). */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  jobs: JobService;
+  blobs: BlobStore;
+  prices: PriceBook;
+  fileSigningSecret: string;
+  /** Delivery log, redelivery, signing secret, webhook URL checks. */
+  webhooks: WebhookService;
+  /** Readiness: false while starting or shutting down. */
+  isReady: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Which dialect's envelope errors on this route use. */
+    dialect?: string;
+    /** Routes that need no API key. */
+    public?: boolean;
+  }
+}
+
+/** The base URL clients reached us at: PUBLIC_URL when set, else this request's own scheme and host. */
+export function baseUrl(config: Config, req: FastifyRequest): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  return `${req.protocol}://${req.host}`;
+}
+
+/** A signed, expiring download URL for a stored blob. */
+export function fileUrl(deps: AppDeps, req: FastifyRequest, key: string): { url: string; expiresAt: Date } {
+  const exp = expiryFor(Date.now(), deps.config.fileUrlTtlSeconds);
+  return { url: baseUrl(deps.config, req) + signedPath(deps.fileSigningSecret, key, exp), expiresAt: new Date(exp * 1000) };
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new Error('route requires authentication but none was resolved');
+  return req.principal;
+}

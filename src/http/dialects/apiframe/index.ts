@@ -1,0 +1,2 @@
+export { registerApiframe } from './routes.js';
+export { renderJob as renderApiframeJob, apiframeStatus } from './render.js';

@@ -1,0 +1,3 @@
+export { buildApp } from './app.js';
+export type { AppDeps } from './context.js';
+export { parseRange } from './files.js';

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import { AppError, type FieldErrors } from '../errors.js';
+import type { CanonicalField, RuleViolation } from '../catalog/index.js';
+
+/** Zod issues as `{ "json.path": ["message"] }`; unknown keys are reported at their own path. */
+export function zodFields(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  const add = (path: string, msg: string) => (out[path || '(body)'] ??= []).push(msg);
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) add(base ? `${base}.${k}` : k, 'Unknown field');
+    } else if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
+      add(base, 'Required');
+    } else {
+      add(base, issue.message);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses `body` with `schema` or throws a 400 listing every problem.
+ *
+ * @example
+ * const body = parseOr400(schema, req.body);
+ */
+export function parseOr400<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('validation_error', 'The request body must be a JSON object', { fields: { '(body)': ['Expected a JSON object'] } });
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const fields = zodFields(r.error);
+    const [first] = Object.entries(fields);
+    throw new AppError('validation_error', first ? `Invalid request: ${first[0]}: ${first[1][0]}` : 'Invalid request', { fields });
+  }
+  return r.data;
+}
+
+/** Catalog rule violations as a 400, with field names in the dialect's own paths. */
+export function violationsOr400(violations: RuleViolation[], paths: Record<CanonicalField, string>): void {
+  if (!violations.length) return;
+  const fields: FieldErrors = {};
+  for (const v of violations) (fields[paths[v.field]] ??= []).push(v.message);
+  throw new AppError('validation_error', `Invalid request: ${violations[0]!.message}`, { fields });
+}

@@ -1,0 +1,52 @@
+/**
+ * Every identifier Reelay mints comes from here, so prefixes stay unique and recognisable.
+ * Jobs use UUIDs because Apiframe's API declares job ids as `format: uuid`.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+const PREFIXES = {
+  account: 'acct',
+  key: 'key',
+  request: 'req',
+  worker: 'wrk',
+  delivery: 'whd',
+} as const;
+
+export type IdKind = keyof typeof PREFIXES;
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/**
+ * Random base58 string of `length` characters (rejection sampling, so every character is uniform).
+ *
+ * @example
+ * base58(24) // 'h3Kx…'
+ */
+export function base58(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 232 && out.length < length) out += BASE58[b % 58];
+    }
+  }
+  return out;
+}
+
+/**
+ * @example
+ * newId('account') // 'acct_5hT2…'
+ */
+export function newId(kind: IdKind): string {
+  return `${PREFIXES[kind]}_${base58(16)}`;
+}
+
+/** A new job id (UUID v4). */
+export function newJobId(): string {
+  return randomUUID();
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}

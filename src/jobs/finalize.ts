@@ -1,0 +1,38 @@
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BlobStore } from '../storage/index.js';
+import { makePoster, probeVideo, sha256File } from '../media/index.js';
+import type { JobResult } from './types.js';
+
+/**
+ * Turns a finished local MP4 into stored result files: probes it (what we report is what the file
+ * is, not what we asked for), makes a poster frame, hashes it, and moves both into the blob store.
+ */
+export async function storeResult(blobs: BlobStore, jobId: string, localVideo: string): Promise<JobResult> {
+  const probe = await probeVideo(localVideo);
+  const sha256 = await sha256File(localVideo);
+  const posterLocal = join(dirname(localVideo), `${jobId}-poster.jpg`);
+  try {
+    await makePoster(localVideo, posterLocal);
+    const videoKey = `jobs/${jobId}/video.mp4`;
+    const posterKey = `jobs/${jobId}/poster.jpg`;
+    const video = await blobs.putFile(videoKey, localVideo, 'video/mp4');
+    const poster = await blobs.putFile(posterKey, posterLocal, 'image/jpeg');
+    return {
+      video: {
+        key: videoKey,
+        contentType: 'video/mp4',
+        bytes: video.size,
+        width: probe.width,
+        height: probe.height,
+        fps: probe.fps,
+        durationSeconds: probe.durationSeconds,
+        sha256,
+        codec: probe.codec,
+      },
+      poster: { key: posterKey, contentType: 'image/jpeg', bytes: poster.size },
+    };
+  } finally {
+    await rm(posterLocal, { force: true });
+  }
+}

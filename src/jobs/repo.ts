@@ -1,0 +1,129 @@
+/**
+ * The SQL of the job table, one function per operation. Every state change is a compare-and-swap
+ * (`WHERE state = $from`): whoever loses the race changes nothing, so money and webhooks that
+ * follow a transition happen exactly once.
+ */
+import type { Queryable } from '../db/index.js';
+import type { JobRow, JobState } from './types.js';
+
+export async function getJobRow(q: Queryable, id: string): Promise<JobRow | null> {
+  const { rows } = await q.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+/** Columns a transition may set besides the state. */
+export interface TransitionSet {
+  progress?: number;
+  provider?: string;
+  upstream_task_id?: string | null;
+  upstream_file_ref?: string | null;
+  error_code?: string | null;
+  error_message?: string | null;
+  result?: unknown;
+  next_run_at?: Date;
+  started_at?: Date;
+  completed_at?: Date;
+  attempts?: number;
+}
+
+/**
+ * Moves a job from `from` to `to` if, and only if, it is still in `from` (and, for a worker, still
+ * leased by it). Returns the updated row, or null when the swap lost.
+ * Leaving a live state also drops the lease.
+ */
+export async function transition(
+  q: Queryable,
+  id: string,
+  from: JobState | readonly JobState[],
+  to: JobState,
+  set: TransitionSet = {},
+  leaseOwner?: string,
+): Promise<JobRow | null> {
+  const params: unknown[] = [id, Array.isArray(from) ? from : [from], to];
+  const assigns = ['state = $3', 'updated_at = now()'];
+  for (const [col, val] of Object.entries(set)) {
+    if (val === undefined) continue;
+    params.push(col === 'result' ? JSON.stringify(val) : val);
+    assigns.push(`${col} = $${params.length}`);
+  }
+  if (['completed', 'failed', 'canceled'].includes(to)) assigns.push('lease_owner = NULL', 'lease_until = NULL');
+  let where = 'id = $1 AND state = ANY($2::text[])';
+  if (leaseOwner) {
+    params.push(leaseOwner);
+    where += ` AND lease_owner = $${params.length}`;
+  }
+  const { rows } = await q.query<JobRow>(`UPDATE jobs SET ${assigns.join(', ')} WHERE ${where} RETURNING *`, params);
+  return rows[0] ?? null;
+}
+
+/**
+ * Claims up to `limit` due jobs for `owner`. SKIP LOCKED lets any number of workers claim at once
+ * without waiting on each other; the lease makes a dead worker's jobs claimable again once it
+ * lapses. `providers` restricts the claim (a worker without a free render slot claims no renders).
+ *
+ * Queued jobs are claimed only while their account is under its plan's concurrency ceiling, oldest
+ * first per account, counting jobs in flight and queued jobs already claimed; the exact check is
+ * `mayStart` at the moment of starting. Excess jobs simply stay queued, in order.
+ */
+export async function claimDue(
+  q: Queryable,
+  a: { owner: string; leaseSeconds: number; limit: number; providers: string[] },
+): Promise<JobRow[]> {
+  if (a.limit <= 0 || a.providers.length === 0) return [];
+  const { rows } = await q.query<JobRow>(
+    `UPDATE jobs SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+      WHERE id IN (
+        SELECT id FROM jobs WHERE id IN (
+          SELECT c.id FROM (
+            SELECT j.id, j.account_id, j.state, j.next_run_at, j.created_at,
+                   row_number() OVER (PARTITION BY j.account_id, j.state = 'queued' ORDER BY j.created_at) AS rn
+              FROM jobs j
+             WHERE j.state IN ('queued', 'submitting', 'running', 'finalizing')
+               AND j.next_run_at <= now()
+               AND (j.lease_until IS NULL OR j.lease_until < now())
+               AND j.provider = ANY($3::text[])) c
+          JOIN accounts acc ON acc.id = c.account_id
+          JOIN plans p ON p.id = acc.plan_id
+          LEFT JOIN (
+            SELECT account_id, count(*) AS n FROM jobs
+             WHERE state IN ('submitting', 'running', 'finalizing') OR (state = 'queued' AND lease_until > now())
+             GROUP BY account_id) f ON f.account_id = c.account_id
+         WHERE c.state <> 'queued' OR c.rn <= p.concurrency - COALESCE(f.n, 0)
+         ORDER BY c.next_run_at, c.created_at
+         LIMIT $4)
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [a.owner, a.leaseSeconds, a.providers, a.limit],
+  );
+  return rows;
+}
+
+/** Records progress and extends the lease; false when the job is no longer ours (canceled, swept, re-leased). */
+export async function heartbeat(q: Queryable, id: string, owner: string, leaseSeconds: number, progress?: number): Promise<boolean> {
+  const res = await q.query(
+    `UPDATE jobs SET lease_until = now() + make_interval(secs => $3), updated_at = now(),
+            progress = COALESCE($4, progress)
+      WHERE id = $1 AND lease_owner = $2 AND state IN ('queued', 'submitting', 'running', 'finalizing')`,
+    [id, owner, leaseSeconds, progress ?? null],
+  );
+  return res.rowCount === 1;
+}
+
+/** Gives a job back to the queue without changing its state: due at `nextRunAt`, lease dropped. */
+export async function releaseLease(q: Queryable, id: string, owner: string, nextRunAt: Date, attempts?: number): Promise<void> {
+  await q.query(
+    `UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_run_at = $3, attempts = COALESCE($4, attempts)
+      WHERE id = $1 AND lease_owner = $2`,
+    [id, owner, nextRunAt, attempts ?? null],
+  );
+}
+
+/** Earliest time any unleased live job becomes due, to sleep until then. */
+export async function nextDueAt(q: Queryable, providers: string[]): Promise<Date | null> {
+  const { rows } = await q.query<{ t: Date | null }>(
+    `SELECT min(GREATEST(next_run_at, COALESCE(lease_until, next_run_at))) AS t FROM jobs
+      WHERE state IN ('queued', 'submitting', 'running', 'finalizing') AND provider = ANY($1::text[])`,
+    [providers],
+  );
+  return rows[0]?.t ?? null;
+}

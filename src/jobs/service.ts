@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Db, Queryable } from '../db/index.js';
+import { AppError } from '../errors.js';
+import { checkRequest, findModel, priceOf, type GenerateRequest, type PriceBook } from '../catalog/index.js';
+import { holdCredits, releaseCredits, type Principal } from '../billing/index.js';
+import type { ProviderRegistry } from '../providers/index.js';
+import type { BlobStore } from '../storage/index.js';
+import { loadImageInput, type UrlPolicy } from '../media/image.js';
+import { newJobId } from '../ids.js';
+import { getJobRow, transition } from './repo.js';
+import { LIVE_STATES, rowToJob, type Job, type JobInput, type JobRow, type JobState } from './types.js';
+import type { Wakeup } from './wakeup.js';
+import type { JobEventSink } from './events.js';
+
+export interface SubmitOptions {
+  principal: Principal;
+  dialect: string;
+  request: GenerateRequest;
+  /** The caller's body as sent, kept for `Job.input` and the idempotency comparison. */
+  original: Record<string, unknown>;
+  /** Where the image sits in the dialect's body, for error messages (`hailuoParams.image`). */
+  imageFieldPath: string;
+  webhook?: { url: string; events: string[] | null } | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export interface ListOptions {
+  states?: JobState[] | undefined;
+  model?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+/** Shortens data URIs so that stored and displayed inputs stay small. */
+export function redactDataUris(value: unknown): unknown {
+  if (typeof value === 'string' && value.startsWith('data:') && value.length > 64) {
+    return `${value.slice(0, value.indexOf(',') + 1)}…(${value.length} chars)`;
+  }
+  if (Array.isArray(value)) return value.map(redactDataUris);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDataUris(v)]));
+  }
+  return value;
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Submit, read, list and cancel jobs. Everything here is dialect-neutral: dialects translate their
+ * requests into `GenerateRequest` and render `Job` back into their words.
+ */
+export class JobService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      blobs: BlobStore;
+      providers: ProviderRegistry;
+      prices: PriceBook;
+      wakeup: Wakeup;
+      urlPolicy: UrlPolicy;
+      events: JobEventSink;
+    },
+  ) {}
+
+  /** The price of a request, without submitting it. Throws a validation error when it is invalid. */
+  quote(request: GenerateRequest): number {
+    const violations = checkRequest(request);
+    if (violations.length) {
+      throw new AppError('validation_error', violations[0]!.message, {
+        fields: Object.fromEntries(violations.map((v) => [v.field, [v.message]])),
+      });
+    }
+    return priceOf(this.deps.prices, request.model, request.resolution, request.durationSeconds);
+  }
+
+  /**
+   * Validates, vets the image, holds the price and queues the job, all or nothing. The hold and the
+   * job row are written in one transaction: there is no moment where one exists without the other.
+   */
+  async submit(o: SubmitOptions): Promise<{ job: Job; replayed: boolean }> {
+    const { db, blobs } = this.deps;
+    const price = this.quote(o.request);
+    const model = findModel(o.request.model)!;
+    const requestHash = createHash('sha256').update(stableJson({ d: o.dialect, b: o.original })).digest('hex');
+
+    if (o.idempotencyKey) {
+      const prior = await this.findIdempotent(db, o.principal.accountId, o.idempotencyKey, requestHash);
+      if (prior) return { job: prior, replayed: true };
+    }
+
+    const provider = this.deps.providers.pick(model.id, o.principal.mode);
+    const id = newJobId();
+    let image: JobInput['image'] = null;
+    if (o.request.image) {
+      const loaded = await loadImageInput(o.request.image, { fieldPath: o.imageFieldPath, policy: this.deps.urlPolicy });
+      const key = `jobs/${id}/input.${loaded.info.format === 'jpeg' ? 'jpg' : loaded.info.format}`;
+      await blobs.putStream(key, Readable.from([loaded.bytes]), loaded.info.mime);
+      image = {
+        source: loaded.sourceKind === 'data' ? 'data-uri' : o.request.image,
+        key,
+        width: loaded.info.width,
+        height: loaded.info.height,
+        mime: loaded.info.mime,
+        bytes: loaded.info.bytes,
+      };
+    }
+    const input: JobInput = {
+      ...o.request,
+      image,
+      original: redactDataUris(o.original) as Record<string, unknown>,
+    };
+
+    try {
+      const row = await db.tx(async (q) => {
+        const inserted = await q.query<JobRow>(
+          `INSERT INTO jobs (id, account_id, key_id, mode, dialect, model, input, state, price, provider,
+                             deadline_at, webhook_url, webhook_events, idempotency_key, request_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, now() + make_interval(secs => $10), $11, $12, $13, $14)
+           ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING *`,
+          [
+            id,
+            o.principal.accountId,
+            o.principal.keyId,
+            o.principal.mode,
+            o.dialect,
+            model.id,
+            JSON.stringify(input),
+            price,
+            provider,
+            model.deadlineSeconds,
+            o.webhook?.url ?? null,
+            o.webhook?.events ?? null,
+            o.idempotencyKey ?? null,
+            requestHash,
+          ],
+        );
+        const row = inserted.rows[0];
+        if (!row) return null; // a concurrent request with the same Idempotency-Key won
+        const hold = await holdCredits(q, {
+          accountId: o.principal.accountId,
+          mode: o.principal.mode,
+          amount: price,
+          jobId: id,
+          actor: o.principal.keyId,
+        });
+        if (!hold.ok) {
+          throw new AppError('insufficient_credits', 'Insufficient credits', {
+            extra: { creditsRequired: price, creditsAvailable: hold.available },
+          });
+        }
+        return row;
+      });
+      if (!row) {
+        await blobs.deletePrefix(`jobs/${id}`);
+        const prior = await this.findIdempotent(db, o.principal.accountId, o.idempotencyKey!, requestHash);
+        if (!prior) throw new AppError('conflict', 'A request with this Idempotency-Key is still being processed; retry shortly');
+        return { job: prior, replayed: true };
+      }
+      await this.deps.wakeup.notify();
+      return { job: rowToJob(row), replayed: false };
+    } catch (err) {
+      await blobs.deletePrefix(`jobs/${id}`).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Same key + same body → the original job; same key + another body → 409; expired keys are freed. */
+  private async findIdempotent(q: Queryable, accountId: string, key: string, requestHash: string): Promise<Job | null> {
+    const { rows } = await q.query<JobRow & { request_hash: string }>(
+      'SELECT * FROM jobs WHERE account_id = $1 AND idempotency_key = $2',
+      [accountId, key],
+    );
+    const prior = rows[0];
+    if (!prior) return null;
+    if (Date.now() - prior.created_at.getTime() > IDEMPOTENCY_TTL_MS) {
+      await q.query('UPDATE jobs SET idempotency_key = NULL WHERE id = $1', [prior.id]);
+      return null;
+    }
+    if (prior.request_hash !== requestHash) {
+      throw new AppError('conflict', 'This Idempotency-Key was already used with a different request body');
+    }
+    return rowToJob(prior);
+  }
+
+  /** A job of this account, or 404 (also for another account's job: nobody learns it exists). */
+  async get(accountId: string, id: string): Promise<Job> {
+    const row = await getJobRow(this.deps.db, id);
+    if (!row || row.account_id !== accountId) throw new AppError('not_found', 'Job not found');
+    return rowToJob(row);
+  }
+
+  /** Newest first, with an opaque cursor. */
+  async list(accountId: string, o: ListOptions): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const params: unknown[] = [accountId];
+    let where = 'account_id = $1';
+    if (o.states?.length) {
+      params.push(o.states);
+      where += ` AND state = ANY($${params.length}::text[])`;
+    }
+    if (o.model) {
+      params.push(o.model);
+      where += ` AND model = $${params.length}`;
+    }
+    if (o.cursor) {
+      const [at, id] = Buffer.from(o.cursor, 'base64url').toString('utf8').split('|');
+      const when = new Date(at ?? '');
+      if (!id || Number.isNaN(when.getTime())) throw new AppError('validation_error', 'Invalid cursor', { fields: { cursor: ['Invalid cursor'] } });
+      params.push(when, id);
+      where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length}::uuid)`;
+    }
+    params.push(o.limit + 1);
+    const { rows } = await this.deps.db.query<JobRow>(
+      `SELECT * FROM jobs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, o.limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      rows.length > o.limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null;
+    return { jobs: page.map(rowToJob), nextCursor };
+  }
+
+  /**
+   * Cancels a job that has not finished. Queued work is dropped and its hold released at once; a
+   * render in progress stops at its next heartbeat. MiniMax offers no cancel call, so a job already
+   * sent upstream is released for the customer and the upstream cost is the operator's.
+   */
+  async cancel(accountId: string, id: string): Promise<{ job: Job; canceled: boolean }> {
+    const job = await this.get(accountId, id);
+    if (!LIVE_STATES.includes(job.state)) return { job, canceled: false };
+    const row = await this.deps.db.tx(async (q) => {
+      const r = await transition(q, id, LIVE_STATES, 'canceled', {
+        error_code: 'canceled',
+        error_message: 'Canceled by the caller',
+        completed_at: new Date(),
+      });
+      if (r) {
+        await releaseCredits(q, id, `account:${accountId}`, 'job canceled');
+        await this.deps.events.record(q, r, 'canceled');
+      }
+      return r;
+    });
+    if (!row) return { job: await this.get(accountId, id), canceled: false };
+    return { job: rowToJob(row), canceled: true };
+  }
+}

@@ -1,0 +1,37 @@
+import { EventEmitter } from 'node:events';
+import type { Db, Queryable } from '../db/index.js';
+
+const CHANNEL = 'reelay_jobs';
+
+/**
+ * Wakes workers the moment there is new work. In one process an event is enough; on a server
+ * `NOTIFY` reaches the other processes. It only nudges: workers also wake on a timer, so a lost
+ * notification delays work by at most the idle poll interval.
+ */
+export class Wakeup {
+  private readonly local = new EventEmitter();
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly db: Db) {
+    this.local.setMaxListeners(100);
+  }
+
+  async start(): Promise<void> {
+    if (this.db.kind === 'postgres') this.unlisten = await this.db.listen(CHANNEL, () => this.local.emit('wake'));
+  }
+
+  /** Call after the transaction that made work due has committed (or inside it, via `q`, on a server). */
+  async notify(q?: Queryable): Promise<void> {
+    this.local.emit('wake');
+    if (this.db.kind === 'postgres') await (q ?? this.db).query('SELECT pg_notify($1, $2)', [CHANNEL, '']);
+  }
+
+  on(fn: () => void): () => void {
+    this.local.on('wake', fn);
+    return () => this.local.off('wake', fn);
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.();
+  }
+}

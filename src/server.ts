@@ -1,0 +1,129 @@
+/**
+ * The composition root: config → database → services → HTTP and workers. Nothing else wires
+ * dependencies; everything below receives what it needs through its constructor.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Config } from './config.js';
+import { migrate, openDb, type Db } from './db/index.js';
+import { loadPriceBook, MODELS } from './catalog/index.js';
+import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
+import { ProviderRegistry, SandboxProvider } from './providers/index.js';
+import { LocalBlobStore } from './storage/index.js';
+import { JobService, Wakeup, Worker } from './jobs/index.js';
+import { createWebhooks } from './webhooks/index.js';
+import { buildApp } from './http/index.js';
+import type { Logger } from './log.js';
+
+export interface Reelay {
+  config: Config;
+  db: Db;
+  app: FastifyInstance;
+  worker: Worker | null;
+  log: Logger;
+  /** The first account's test key, when this start created it (print it once). */
+  firstKey: string | null;
+  /** Starts workers (per role). The HTTP server is started separately with `listen`. */
+  start(): void;
+  listen(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function settingOrCreate(db: Db, key: string, make: () => string): Promise<string> {
+  await db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, make()]);
+  const { rows } = await db.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+  return rows[0]!.value;
+}
+
+/**
+ * Opens everything Reelay needs for `config` and returns it ready to start.
+ *
+ * @example
+ * const r = await createReelay(loadConfig());
+ * r.start(); await r.listen();
+ */
+export async function createReelay(config: Config): Promise<Reelay> {
+  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
+  let ready = false;
+  try {
+    await migrate(db);
+    await seedPlans(db);
+    const first = await bootstrapFirstAccount(db, { testCredits: config.initialTestCredits, liveCredits: config.initialLiveCredits });
+    const fileSigningSecret = await settingOrCreate(db, 'file_signing_secret', () => randomBytes(32).toString('base64url'));
+    const prices = loadPriceBook(config.priceBookFile);
+    const blobs = new LocalBlobStore(join(config.dataDir, 'files'));
+    const providers = new ProviderRegistry().register(new SandboxProvider(blobs));
+    for (const m of MODELS) providers.route(m.id, []);
+    // File links in webhook payloads: PUBLIC_URL, else this process's own port once it listens.
+    const publicBaseUrl = (): string => config.publicUrl ?? `http://localhost:${(app.server.address() as AddressInfo | null)?.port ?? config.port}`;
+    const webhooks = createWebhooks({ db, log, config, fileSigningSecret, publicBaseUrl });
+    const events = webhooks.outbox;
+    const wakeup = new Wakeup(db);
+    await wakeup.start();
+    const jobs = new JobService({
+      db,
+      blobs,
+      providers,
+      prices,
+      wakeup,
+      urlPolicy: { allowPrivateNetworks: config.allowPrivateUrls, allowHttp: config.allowHttpUrls },
+      events,
+    });
+    const app = await buildApp(
+      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready },
+      log.level === 'silent' ? {} : { logger: log },
+    );
+    const worker =
+      config.role === 'api'
+        ? null
+        : new Worker({
+            db,
+            blobs,
+            providers,
+            wakeup,
+            log,
+            dataDir: config.dataDir,
+            leaseSeconds: config.leaseSeconds,
+            concurrency: config.workerConcurrency,
+            inlineConcurrency: config.sandboxConcurrency,
+            idlePollMs: config.workerIdlePollMs,
+            retentionHours: config.retentionHours,
+            events,
+          });
+    let stopped = false;
+    return {
+      config,
+      db,
+      app,
+      worker,
+      log,
+      firstKey: first?.key ?? null,
+      start() {
+        worker?.start();
+        if (worker) webhooks.dispatcher.start();
+        ready = true;
+      },
+      async listen() {
+        if (config.role === 'worker') return '';
+        return app.listen({ port: config.port, host: config.host });
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        ready = false;
+        await app.close();
+        await worker?.stop();
+        if (worker) await webhooks.dispatcher.stop();
+        await wakeup.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}

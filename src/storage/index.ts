@@ -1,0 +1,3 @@
+export type { BlobStore, BlobStat } from './types.js';
+export { LocalBlobStore } from './local.js';
+export { signedPath, expiryFor, checkSignature, type SignatureCheck } from './signing.js';

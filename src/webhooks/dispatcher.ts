@@ -1,0 +1,195 @@
+/**
+ * Sends what the outbox holds. Any number of processes may run one: deliveries are claimed with
+ * SKIP LOCKED and a lease, so a process that dies mid-delivery loses its claims when the lease
+ * lapses and another sends them again (same `webhook-id`, so receivers can dedupe).
+ *
+ * Bounded on purpose: at most `concurrency` attempts per process and `hostConcurrency` per
+ * destination host, each capped by `timeoutMs` and a 64 KB read, so a slow or hostile receiver can
+ * hold a few slots for a few seconds, never the whole worker.
+ */
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log.js';
+import { newId } from '../ids.js';
+import type { HostResolver, UrlPolicy } from '../net/index.js';
+import { sendDelivery, type SendOptions } from './deliver.js';
+import { WEBHOOK_CHANNEL } from './outbox.js';
+import { claimDeliveries, nextDeliveryDueAt, settleAttempt, unclaim, type AttemptRecord, type DeliveryRow } from './repo.js';
+import { retryDelayMs } from './schedule.js';
+import { signingSecrets } from './secrets.js';
+
+export interface DispatcherOptions {
+  db: Db;
+  log: Logger;
+  policy: UrlPolicy;
+  timeoutMs: number;
+  retryScheduleMs: readonly number[];
+  retryAfterMaxMs: number;
+  /** Attempts this process runs at once. */
+  concurrency: number;
+  /** Attempts this process runs at once against one host name. */
+  hostConcurrency: number;
+  /** Fallback wake-up when no NOTIFY arrives. */
+  idlePollMs: number;
+  /** Replaces DNS (tests point names at addresses with it). */
+  lookup?: HostResolver;
+  random?: () => number;
+}
+
+/** Time a claim may take past the request's own budget (signing, writing the result). */
+const LEASE_MARGIN_MS = 5_000;
+
+/**
+ * @example
+ * const d = new WebhookDispatcher({ db, log, policy, timeoutMs: 15_000, retryScheduleMs, retryAfterMaxMs: 3_600_000,
+ *   concurrency: 16, hostConcurrency: 4, idlePollMs: 1000 });
+ * d.start();
+ * await d.stop();
+ */
+export class WebhookDispatcher {
+  readonly id = newId('worker');
+  private readonly inflight = new Map<string, { host: string; ctl: AbortController; done: Promise<void> }>();
+  private readonly hostBusy = new Map<string, number>();
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private readonly send: SendOptions;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.send = {
+      policy: o.policy,
+      timeoutMs: o.timeoutMs,
+      retryScheduleMs: o.retryScheduleMs,
+      retryAfterMaxMs: o.retryAfterMaxMs,
+      lookup: o.lookup,
+      ...(o.random ? { random: o.random } : {}),
+    };
+  }
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Claims what is due now, sends it and waits for those attempts to settle. For tests and tools;
+   * do not mix with `start()`. Returns how many deliveries were attempted.
+   */
+  async runOnce(): Promise<number> {
+    const launched = await this.claimAndLaunch();
+    await Promise.all([...this.inflight.values()].map((j) => j.done));
+    return launched;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      // NOTIFY is sent inside the recording transaction, so it arrives once the row is visible.
+      this.unlisten = await this.o.db.listen(WEBHOOK_CHANNEL, () => this.wake?.());
+    } catch (err) {
+      this.o.log.warn({ err }, 'webhook dispatcher cannot LISTEN; polling only');
+    }
+    while (!this.stopping) {
+      let launched = 0;
+      try {
+        launched = await this.claimAndLaunch();
+      } catch (err) {
+        if (this.stopping) break;
+        this.o.log.error({ err }, 'webhook dispatcher loop error');
+      }
+      if (launched === 0 && !this.stopping) await this.idle();
+    }
+  }
+
+  private fullHosts(): string[] {
+    return [...this.hostBusy].filter(([, n]) => n >= this.o.hostConcurrency).map(([h]) => h);
+  }
+
+  private async claimAndLaunch(): Promise<number> {
+    const rows = await claimDeliveries(this.o.db, {
+      owner: this.id,
+      leaseMs: this.o.timeoutMs + LEASE_MARGIN_MS,
+      limit: this.o.concurrency - this.inflight.size,
+      excludeHosts: this.fullHosts(),
+    });
+    let launched = 0;
+    for (const row of rows) {
+      const busy = this.hostBusy.get(row.host) ?? 0;
+      if (busy >= this.o.hostConcurrency) {
+        // Several rows for one host came in one claim; the surplus goes back uncounted.
+        await unclaim(this.o.db, row.id, this.id);
+        continue;
+      }
+      this.hostBusy.set(row.host, busy + 1);
+      const ctl = new AbortController();
+      const done = this.attempt(row, ctl.signal).finally(() => {
+        this.inflight.delete(row.id);
+        const n = (this.hostBusy.get(row.host) ?? 1) - 1;
+        if (n <= 0) this.hostBusy.delete(row.host);
+        else this.hostBusy.set(row.host, n);
+        this.wake?.();
+      });
+      this.inflight.set(row.id, { host: row.host, ctl, done });
+      launched++;
+    }
+    return launched;
+  }
+
+  private async attempt(row: DeliveryRow, signal: AbortSignal): Promise<void> {
+    let rec: AttemptRecord;
+    const startedAt = new Date();
+    try {
+      const secrets = await signingSecrets(this.o.db, row.account_id);
+      rec = await sendDelivery(row, secrets, this.send, signal);
+    } catch (err) {
+      // Our own failure (database, a bug), not the receiver's: logged, and retried on schedule.
+      this.o.log.error({ err, deliveryId: row.id }, 'webhook attempt failed internally');
+      const base = { startedAt, latencyMs: Date.now() - startedAt.getTime(), statusCode: null, responseBody: null, errorKind: 'internal', errorMessage: 'internal error' };
+      const delay = retryDelayMs(this.o.retryScheduleMs, row.attempts, this.o.random);
+      rec = delay === null ? { ...base, outcome: 'gave_up' } : { ...base, outcome: 'retry', retryInMs: delay };
+    }
+    try {
+      const moved = await this.o.db.tx((q) => settleAttempt(q, row, this.id, rec));
+      if (!moved) this.o.log.warn({ deliveryId: row.id }, 'webhook delivery was taken over before its attempt settled');
+    } catch (err) {
+      // The lease lapses and another attempt follows: at least once, never lost.
+      this.o.log.error({ err, deliveryId: row.id }, 'could not record a webhook attempt');
+    }
+  }
+
+  private async idle(): Promise<void> {
+    let waitMs = this.o.idlePollMs;
+    // While a host is full its due rows cannot be claimed; a freed slot wakes us instead.
+    if (this.fullHosts().length === 0 && this.inflight.size < this.o.concurrency) {
+      try {
+        const next = await nextDeliveryDueAt(this.o.db);
+        if (next) waitMs = Math.max(10, Math.min(waitMs, next.getTime() - Date.now()));
+      } catch {
+        /* the timer still wakes us */
+      }
+    }
+    if (this.stopping) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, waitMs);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+
+  /**
+   * Claims nothing more, lets attempts in flight finish within `graceMs`, then aborts the rest:
+   * they are logged as interrupted and handed back at once (uncounted) for the next process.
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loopDone;
+    await this.unlisten?.().catch(() => {});
+    const all = Promise.all([...this.inflight.values()].map((j) => j.done));
+    await Promise.race([all, new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
+    for (const j of this.inflight.values()) j.ctl.abort(new Error('webhook dispatcher stopping'));
+    await all;
+  }
+}

@@ -1,0 +1,122 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { sweep } from '../../src/jobs/index.js';
+import { silentLogger } from '../../src/log.js';
+import { LocalBlobStore } from '../../src/storage/index.js';
+import { startReelay, api, type TestReelay } from '../support/reelay.js';
+import type { Queryable } from '../../src/db/index.js';
+
+const ADMIN = 'admin-token-for-tests-0123456789';
+let r: TestReelay;
+
+before(async () => {
+  r = await startReelay({ adminToken: ADMIN, leaseSeconds: 5, sandboxConcurrency: 2 });
+});
+after(async () => r.stop());
+
+/** Every money invariant, for every account and mode, read straight from the database. */
+export async function checkInvariants(q: Queryable): Promise<void> {
+  const wallets = (
+    await q.query<{ account_id: string; mode: string; available: number; held: number; spent: number }>('SELECT * FROM wallets')
+  ).rows;
+  for (const w of wallets) {
+    const where = [w.account_id, w.mode];
+    const book = async (name: string) => {
+      const { rows } = await q.query<{ v: number }>(
+        `SELECT COALESCE(sum(CASE WHEN to_book = $3 THEN amount ELSE 0 END) - sum(CASE WHEN from_book = $3 THEN amount ELSE 0 END), 0)::bigint AS v
+           FROM ledger WHERE account_id = $1 AND mode = $2`,
+        [...where, name],
+      );
+      return rows[0]!.v;
+    };
+    const label = `${w.account_id}/${w.mode}`;
+    assert.equal(await book('available'), w.available, `${label}: available matches its ledger book`);
+    assert.equal(await book('held'), w.held, `${label}: held matches its ledger book`);
+    assert.equal(await book('spent'), w.spent, `${label}: spent matches its ledger book`);
+    assert.equal(await book('world'), -(w.available + w.held + w.spent), `${label}: balance == grants − removals`);
+    const { rows: jobs } = await q.query<{ open: number; done: number }>(
+      `SELECT COALESCE(sum(price) FILTER (WHERE state IN ('queued','submitting','running','finalizing')), 0)::bigint AS open,
+              COALESCE(sum(price) FILTER (WHERE state = 'completed'), 0)::bigint AS done
+         FROM jobs WHERE account_id = $1 AND mode = $2`,
+      where,
+    );
+    assert.equal(w.held, jobs[0]!.open, `${label}: held == prices of open jobs`);
+    assert.equal(w.spent, jobs[0]!.done, `${label}: spent == prices of completed jobs`);
+    assert.ok(w.available >= 0 && w.held >= 0 && w.spent >= 0, `${label}: nothing negative`);
+  }
+  const { rows: bad } = await q.query<{ id: string; state: string; kinds: string }>(
+    `SELECT j.id, j.state, string_agg(l.kind, ',' ORDER BY l.id) AS kinds
+       FROM jobs j LEFT JOIN ledger l ON l.job_id = j.id
+      GROUP BY j.id, j.state
+     HAVING NOT (
+       (j.state IN ('queued','submitting','running','finalizing') AND string_agg(l.kind, ',' ORDER BY l.id) = 'hold') OR
+       (j.state = 'completed' AND string_agg(l.kind, ',' ORDER BY l.id) = 'hold,capture') OR
+       (j.state IN ('failed','canceled') AND string_agg(l.kind, ',' ORDER BY l.id) = 'hold,release'))`,
+  );
+  assert.deepEqual(bad, [], 'each job: one hold, then exactly one capture (completed) or one release (failed/canceled)');
+}
+
+test('hammer: concurrent submits, cancels, failures, timeouts and crashed workers never lose or double-count a credit', async () => {
+  const acct = await api(r.url, null, 'POST', '/admin/accounts', { name: 'hammer', plan: 'pro', testCredits: 1500, withKey: 'test' }, { authorization: `Bearer ${ADMIN}` });
+  const key = String(acct.body.key);
+  const accountId = String((acct.body.account as { id: string }).id);
+  const prompts = [
+    ...Array.from({ length: 14 }, (_, i) => `fails ${i} [[sandbox:fail=content_policy]]`),
+    ...Array.from({ length: 8 }, (_, i) => `slow then fails ${i} [[sandbox:delay=1]] [[sandbox:fail=upstream_error]]`),
+    ...Array.from({ length: 8 }, (_, i) => `to cancel ${i} [[sandbox:delay=3]]`),
+    ...Array.from({ length: 3 }, (_, i) => `renders ${i}`),
+  ];
+  // 33 jobs of 48 credits = 1584 > 1500: some submits must be refused with 402, never overdrawn.
+  const results = await Promise.all(prompts.map((prompt) => api(r.url, key, 'POST', '/v2/videos/generate', { prompt, model: 'hailuo-2.3' }).then((res) => ({ prompt, res }))));
+  const accepted = results.filter((x) => x.res.status === 202);
+  const refused = results.filter((x) => x.res.status === 402);
+  assert.equal(accepted.length + refused.length, prompts.length, JSON.stringify(results.filter((x) => ![202, 402].includes(x.res.status)).map((x) => x.res.body)));
+  assert.equal(accepted.length, Math.floor(1500 / 48));
+  await checkInvariants(r.reelay.db);
+
+  // Cancel the cancellable ones at staggered moments, twice each (the second must change nothing).
+  const toCancel = accepted.filter((x) => x.prompt.startsWith('to cancel')).map((x) => String(x.res.body.jobId));
+  const cancels = toCancel.map(async (id, i) => {
+    await new Promise((res) => setTimeout(res, i * 150));
+    await Promise.all([api(r.url, key, 'POST', `/v2/jobs/${id}/cancel`), api(r.url, key, 'POST', `/v2/jobs/${id}/cancel`)]);
+  });
+
+  // Crash a worker: whatever is running now loses its owner, as if its process had died.
+  const crashes = (async () => {
+    for (let i = 0; i < 6; i++) {
+      await new Promise((res) => setTimeout(res, 400));
+      await r.reelay.db.query(
+        `UPDATE jobs SET lease_owner = 'wrk_dead', lease_until = now() - interval '1 second'
+          WHERE account_id = $1 AND state = 'running' AND id IN (SELECT id FROM jobs WHERE account_id = $1 AND state = 'running' LIMIT 1)`,
+        [accountId],
+      );
+      await checkInvariants(r.reelay.db);
+    }
+  })();
+
+  // Time one job out through the sweeper, racing the workers.
+  const renderId = String(accepted.find((x) => x.prompt.startsWith('renders'))!.res.body.jobId);
+  await r.reelay.db.query(`UPDATE jobs SET deadline_at = now() - interval '1 second' WHERE id = $1`, [renderId]);
+  await sweep({ db: r.reelay.db, blobs: new LocalBlobStore(`${r.dataDir}/files`), log: silentLogger, retentionHours: 0, events: { record: async () => {} } });
+
+  await Promise.all([...cancels, crashes]);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const { rows } = await r.reelay.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE account_id = $1 AND state IN ('queued','submitting','running','finalizing')`,
+      [accountId],
+    );
+    if (rows[0]!.n === 0) break;
+    assert.ok(Date.now() < deadline, `${rows[0]!.n} jobs still open`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await checkInvariants(r.reelay.db);
+  const { rows: states } = await r.reelay.db.query<{ state: string; error_code: string | null; n: number }>(
+    `SELECT state, error_code, count(*)::int AS n FROM jobs WHERE account_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+    [accountId],
+  );
+  const count = (state: string, code?: string) => states.filter((s) => s.state === state && (code === undefined || s.error_code === code)).reduce((n, s) => n + s.n, 0);
+  assert.equal(count('failed', 'timeout'), 1, JSON.stringify(states));
+  assert.equal(count('canceled') + count('completed') + count('failed'), accepted.length);
+  assert.ok(count('completed') >= 1, 'real renders complete despite crashes');
+});

@@ -63,6 +63,8 @@ export const configSchema = z
     initialLiveCredits: int(0, 1e12).default(0),
     /** US dollars per credit, for display. */
     usdPerCredit: z.coerce.number().positive().default(0.01),
+    /** WaveSpeed's `enable_sync_mode`: how long a submit may wait for its result. */
+    syncWaitSeconds: int(1, 600).default(120),
     /** Print the first-start banner with a test key. */
     printBanner: bool.default(true),
     /** Budget for one webhook delivery (DNS, connect, send, answer); Standard Webhooks suggests 15–30 s. */
@@ -106,6 +108,7 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_INITIAL_LIVE_CREDITS: 'initialLiveCredits',
   REELAY_USD_PER_CREDIT: 'usdPerCredit',
   REELAY_PRINT_BANNER: 'printBanner',
+  REELAY_SYNC_WAIT_SECONDS: 'syncWaitSeconds',
   REELAY_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   REELAY_WEBHOOK_RETRY_SCHEDULE_MS: 'webhookRetryScheduleMs',
   REELAY_WEBHOOK_RETRY_AFTER_MAX_MS: 'webhookRetryAfterMaxMs',

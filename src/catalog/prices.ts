@@ -7,12 +7,19 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MODELS, RESOLUTIONS, type ModelSpec } from './models.js';
 
-/** model id → "768p-6s" → credits */
+/**
+ * model id → "768p-6s" → credits. A key `list/model` is a named price list that a dialect may ask
+ * for (API in One's seed has its own prices); lookups fall back to the plain model entry.
+ */
 export type PriceBook = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 export const DEFAULT_PRICE_BOOK: PriceBook = {
   'hailuo-2.3': { '768p-6s': 48, '768p-10s': 96, '1080p-6s': 84 },
   'hailuo-2.3-fast': { '768p-6s': 32, '768p-10s': 64, '1080p-6s': 56 },
+  // seeds/001 FAQ: standard 30 (6 s 768P) / 45 (10 s or 1080P); pro 45–85 by duration and
+  // resolution (the seed gives only the range; 70 for 10 s 768P is our interpolation).
+  'apiinone/hailuo-2.3-fast': { '768p-6s': 30, '768p-10s': 45, '1080p-6s': 45 },
+  'apiinone/hailuo-2.3': { '768p-6s': 45, '768p-10s': 70, '1080p-6s': 85 },
 };
 
 export function priceKey(resolution: string, durationSeconds: number): string {
@@ -48,9 +55,10 @@ export function combosOf(model: ModelSpec): string[] {
   return RESOLUTIONS.flatMap((r) => model.combos[r].map((d) => priceKey(r, d)));
 }
 
-/** Price in credits of a valid request. */
-export function priceOf(book: PriceBook, model: string, resolution: string, durationSeconds: number): number {
-  const p = book[model]?.[priceKey(resolution, durationSeconds)];
+/** Price in credits of a valid request, from the named price list when it has one. */
+export function priceOf(book: PriceBook, model: string, resolution: string, durationSeconds: number, list?: string): number {
+  const key = priceKey(resolution, durationSeconds);
+  const p = (list ? book[`${list}/${model}`]?.[key] : undefined) ?? book[model]?.[key];
   if (p === undefined) throw new Error(`no price for ${model} ${priceKey(resolution, durationSeconds)}`);
   return p;
 }

@@ -6,6 +6,8 @@ import type { AppDeps } from './context.js';
 import { fromFastifyError, rendererFor } from './envelope.js';
 import { registerFileRoutes } from './files.js';
 import { registerApiframe } from './dialects/apiframe/index.js';
+import { registerWavespeed } from './dialects/wavespeed/index.js';
+import { registerApiInOne } from './dialects/apiinone/index.js';
 import { registerApiframeWebhooks } from './dialects/apiframe/webhook.js';
 import { registerAdmin } from './admin.js';
 import { registerAccountKeys } from './keys-routes.js';
@@ -89,6 +91,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
 
   registerFileRoutes(app, deps);
   registerApiframe(app, deps);
+  registerWavespeed(app, deps);
+  registerApiInOne(app, deps);
   registerApiframeWebhooks(app, deps);
   const admin = new AdminService(deps.db);
   registerAccountKeys(app, deps, admin);

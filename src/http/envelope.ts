@@ -1,4 +1,6 @@
 import { AppError, type ErrorCode } from '../errors.js';
+import { wavespeedError } from './dialects/wavespeed/index.js';
+import { apiInOneError } from './dialects/apiinone/index.js';
 
 /** How one dialect writes an error body. */
 export type ErrorRenderer = (err: AppError, requestId: string) => unknown;
@@ -12,14 +14,14 @@ export const apiframeError: ErrorRenderer = (err, requestId) => ({
   requestId,
 });
 
-const renderers = new Map<string, ErrorRenderer>([['apiframe', apiframeError]]);
-
-export function registerErrorRenderer(dialect: string, r: ErrorRenderer): void {
-  renderers.set(dialect, r);
-}
+const renderers: Readonly<Record<string, ErrorRenderer>> = {
+  apiframe: apiframeError,
+  wavespeed: wavespeedError,
+  apiinone: apiInOneError,
+};
 
 export function rendererFor(dialect: string | undefined): ErrorRenderer {
-  return renderers.get(dialect ?? 'apiframe') ?? apiframeError;
+  return renderers[dialect ?? 'apiframe'] ?? apiframeError;
 }
 
 /** Fastify's own errors (body parsing, limits) in our catalogue's words. */

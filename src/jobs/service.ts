@@ -21,6 +21,8 @@ export interface SubmitOptions {
   original: Record<string, unknown>;
   /** Where the image sits in the dialect's body, for error messages (`hailuoParams.image`). */
   imageFieldPath: string;
+  /** A named price list (e.g. 'apiinone'); the default list otherwise. */
+  priceList?: string | undefined;
   webhook?: { url: string; events: string[] | null } | undefined;
   idempotencyKey?: string | undefined;
 }
@@ -75,14 +77,14 @@ export class JobService {
   ) {}
 
   /** The price of a request, without submitting it. Throws a validation error when it is invalid. */
-  quote(request: GenerateRequest): number {
+  quote(request: GenerateRequest, priceList?: string): number {
     const violations = checkRequest(request);
     if (violations.length) {
       throw new AppError('validation_error', violations[0]!.message, {
         fields: Object.fromEntries(violations.map((v) => [v.field, [v.message]])),
       });
     }
-    return priceOf(this.deps.prices, request.model, request.resolution, request.durationSeconds);
+    return priceOf(this.deps.prices, request.model, request.resolution, request.durationSeconds, priceList);
   }
 
   /**
@@ -91,7 +93,7 @@ export class JobService {
    */
   async submit(o: SubmitOptions): Promise<{ job: Job; replayed: boolean }> {
     const { db, blobs } = this.deps;
-    const price = this.quote(o.request);
+    const price = this.quote(o.request, o.priceList);
     const model = findModel(o.request.model)!;
     const requestHash = createHash('sha256').update(stableJson({ d: o.dialect, b: o.original })).digest('hex');
 

@@ -1,0 +1,2 @@
+export { registerApiInOne } from './routes.js';
+export { apiInOneError, renderTask } from './render.js';

@@ -1,0 +1,3 @@
+export { registerWavespeed } from './routes.js';
+export { wavespeedError, renderPrediction } from './render.js';
+export { variantIdFor, VARIANTS } from './variants.js';

@@ -142,6 +142,7 @@ export function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions = {}):
     let stdoutRest = '';
     let aborted = false;
     let spawnError: Error | undefined;
+    let callbackError: unknown;
 
     const onAbort = (): void => {
       aborted = true;
@@ -156,7 +157,14 @@ export function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions = {}):
       if (!onProgress) return;
       for (const line of lines) {
         const seconds = parseProgressLine(line);
-        if (seconds !== undefined) onProgress(seconds);
+        if (seconds === undefined || callbackError !== undefined) continue;
+        try {
+          onProgress(seconds);
+        } catch (err) {
+          // A throwing callback must not become an uncaught exception in a stream handler.
+          callbackError = err;
+          child.kill('SIGKILL');
+        }
       }
     });
     child.stderr.setEncoding('utf8');
@@ -171,6 +179,8 @@ export function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions = {}):
       signal?.removeEventListener('abort', onAbort);
       if (aborted) {
         reject(new AbortError(undefined, { cause: signal?.reason }));
+      } else if (callbackError !== undefined) {
+        reject(callbackError instanceof Error ? callbackError : new Error(String(callbackError)));
       } else if (spawnError) {
         reject(new Error(`ffmpeg could not start: ${spawnError.message}`, { cause: spawnError }));
       } else if (code === 0) {

@@ -22,6 +22,9 @@ export interface CaptionLayout {
  * Drops what would draw as nothing or as a box: control and format characters (emoji joiners,
  * variation selectors, bidi marks) and any character DejaVu Sans has no glyph for (CJK, most Indic
  * scripts). Whitespace is collapsed.
+ *
+ * @example
+ * drawableText('Fox 🦊\u200d 中文  run', fontMetrics(fontPath())); // 'Fox run' (no fox glyph, no CJK)
  */
 export function drawableText(text: string, metrics: FontMetrics): string {
   let out = '';

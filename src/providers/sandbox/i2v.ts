@@ -29,6 +29,9 @@ const UPRIGHT: Record<number, string> = {
 /**
  * The EXIF orientation (1–8) of a JPEG, 1 when absent or not a JPEG. The request side already
  * reports a rotated JPEG's displayed size, so the render must rotate it the same way.
+ *
+ * @example
+ * await jpegOrientation('phone-photo.jpg'); // 6: stored landscape, displayed rotated 90° clockwise
  */
 export async function jpegOrientation(file: string): Promise<number> {
   const handle = await open(file, 'r');

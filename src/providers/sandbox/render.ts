@@ -51,6 +51,27 @@ export function outputSize(resolution: '768p' | '1080p', image?: { width: number
   return width >= height ? { width: long, height: short } : { width: short, height: long };
 }
 
+/**
+ * The output half of every sandbox encode: H.264 High at constant `fps`, yuv420p flagged BT.709,
+ * no other streams, moov first, MP4. Exported so the benchmark's bare-encode baseline is the same
+ * encode.
+ *
+ * @example
+ * runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=1366x768:r=24', '-frames:v', '144', ...encoderArgs(24), 'out.mp4']);
+ */
+export function encoderArgs(fps: number): string[] {
+  return [
+    '-r', String(fps),
+    '-c:v', 'libx264', '-preset', PRESET, '-crf', '23', '-profile:v', 'high',
+    '-g', String(Math.max(1, Math.round(fps * GOP_SECONDS))),
+    '-pix_fmt', 'yuv420p',
+    '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709',
+    '-an', '-sn', '-dn', '-map_metadata', '-1',
+    '-movflags', '+faststart',
+    '-f', 'mp4',
+  ];
+}
+
 export interface RenderSpec {
   prompt: string;
   width: number;
@@ -119,14 +140,8 @@ export async function renderVideo(
         '-filter_complex_script', script,
         '-map', '[v]',
         '-frames:v', String(frames),
-        '-r', String(fps),
-        '-c:v', 'libx264', '-preset', PRESET, '-crf', '23', '-profile:v', 'high',
-        '-g', String(Math.max(1, Math.round(fps * GOP_SECONDS))),
-        '-pix_fmt', 'yuv420p',
-        '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709',
-        '-an', '-sn', '-dn', '-map_metadata', '-1',
-        '-movflags', '+faststart',
-        '-f', 'mp4', fileArg(partFile),
+        ...encoderArgs(fps),
+        fileArg(partFile),
       ],
       {
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -61,7 +61,7 @@ export function renderEnvelope(deps: AppDeps, req: FastifyRequest, job: Job, ext
 export function wavespeedError(err: AppError, requestId: string): unknown {
   const taskCode =
     err.code === 'validation_error' || err.code === 'invalid_json'
-      ? Object.values(err.fields ?? {}).some((m) => m.some((x) => /required/i.test(x)))
+      ? Object.values(err.fields ?? {}).some((m) => m.some((x) => /\brequire[sd]?\b/i.test(x)))
         ? 1400
         : 1401
       : err.code === 'invalid_image' || err.code === 'url_not_allowed'

@@ -17,6 +17,17 @@ const msList = z.preprocess(
   z.array(z.number().int().min(0).max(7 * 24 * 3600 * 1000)).min(1).max(50),
 );
 
+/** A JSON value: as-is from a file or overrides, parsed when it comes from the environment as text. */
+const json = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v; // the schema then reports "expected object, received string"
+    }
+  }, schema);
+
 /** Standard Webhooks' example schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (≈ 75 h in all). */
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
   0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
@@ -78,6 +89,29 @@ export const configSchema = z
     /** Webhook deliveries one process sends at once, and at most how many of them to one host. */
     webhookConcurrency: int(1, 1000).default(16),
     webhookHostConcurrency: int(1, 100).default(4),
+    /** MiniMax API key; unset means live Hailuo jobs are refused at submit (503, nothing charged). */
+    minimaxApiKey: z.string().min(1).optional(),
+    /** MiniMax API host: global `https://api.minimax.io`, or `https://api.minimaxi.com` for China-region keys. */
+    minimaxBaseUrl: z.string().url().default('https://api.minimax.io'),
+    /** One MiniMax API call's time limit, connect to last byte (a create carries up to a 20 MB image). */
+    minimaxTimeoutMs: int(100, 300_000).default(30_000),
+    /** Create calls per budget window: MiniMax publishes 20 RPM for the Hailuo series (5 on older accounts). */
+    minimaxSubmitsPerWindow: int(1, 100_000).default(20),
+    /** Status calls (query + files/retrieve) per budget window: 20 creates/min × ~6 polls each (docs/minimax.md). */
+    minimaxStatusCallsPerWindow: int(1, 100_000).default(120),
+    /** MiniMax calls in flight at once, across every worker process. */
+    minimaxMaxConcurrentCalls: int(1, 1000).default(8),
+    /** The budget's sliding window; 60000 means "per minute". */
+    minimaxBudgetWindowMs: int(100, 3_600_000).default(60_000),
+    /** Poll interval after the first poll (MiniMax recommends 10 s); it grows ×1.25 up to the max. */
+    minimaxPollMinIntervalMs: int(10, 600_000).default(10_000),
+    minimaxPollMaxIntervalMs: int(10, 3_600_000).default(60_000),
+    /** How long a provider that answered "bad key" or "no balance" is skipped by routing. */
+    providerCooldownSeconds: int(1, 7 * 24 * 3600).default(300),
+    /** Ordered live providers per model, first serves and the rest are fallbacks; default: every model → minimax when a key is set. */
+    liveRoutes: json(z.record(z.string(), z.array(z.string()).min(1))).optional(),
+    /** Per-model overrides of the catalog's typical generation time, which schedules the first status poll. */
+    modelTimings: json(z.record(z.string(), z.object({ typicalSeconds: z.number().positive().max(86_400) }).strict())).default({}),
   })
   .strict();
 
@@ -115,6 +149,18 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_WEBHOOK_SECRET_ROTATION_WINDOW_SECONDS: 'webhookSecretRotationWindowSeconds',
   REELAY_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
   REELAY_WEBHOOK_HOST_CONCURRENCY: 'webhookHostConcurrency',
+  MINIMAX_API_KEY: 'minimaxApiKey',
+  MINIMAX_BASE_URL: 'minimaxBaseUrl',
+  REELAY_MINIMAX_TIMEOUT_MS: 'minimaxTimeoutMs',
+  REELAY_MINIMAX_SUBMITS_PER_WINDOW: 'minimaxSubmitsPerWindow',
+  REELAY_MINIMAX_STATUS_CALLS_PER_WINDOW: 'minimaxStatusCallsPerWindow',
+  REELAY_MINIMAX_MAX_CONCURRENT_CALLS: 'minimaxMaxConcurrentCalls',
+  REELAY_MINIMAX_BUDGET_WINDOW_MS: 'minimaxBudgetWindowMs',
+  REELAY_MINIMAX_POLL_MIN_INTERVAL_MS: 'minimaxPollMinIntervalMs',
+  REELAY_MINIMAX_POLL_MAX_INTERVAL_MS: 'minimaxPollMaxIntervalMs',
+  REELAY_PROVIDER_COOLDOWN_SECONDS: 'providerCooldownSeconds',
+  REELAY_LIVE_ROUTES: 'liveRoutes',
+  REELAY_MODEL_TIMINGS: 'modelTimings',
 };
 
 export class ConfigError extends Error {
@@ -158,4 +204,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return Object.freeze({ ...parsed.data, dataDir: resolve(parsed.data.dataDir) });
+}
+
+/** What the `reelay` CLI needs as a client of a running server (not server configuration). */
+export interface ClientSettings {
+  url: string;
+  apiKey: string | undefined;
+  adminToken: string | undefined;
+  /** True when REELAY_URL was set explicitly (admin commands then go to the server, not the local database). */
+  urlGiven: boolean;
+}
+
+/**
+ * @example
+ * const c = loadClientSettings(process.env, { url: flags.url }); // c.url defaults to http://localhost:8080
+ */
+export function loadClientSettings(env: NodeJS.ProcessEnv, flags: { url?: string | undefined; apiKey?: string | undefined; adminToken?: string | undefined } = {}): ClientSettings {
+  const url = flags.url ?? env.REELAY_URL;
+  return {
+    url: (url ?? `http://localhost:${env.PORT ?? 8080}`).replace(/\/+$/, ''),
+    apiKey: flags.apiKey ?? env.REELAY_API_KEY,
+    adminToken: flags.adminToken ?? env.REELAY_ADMIN_TOKEN,
+    urlGiven: url !== undefined,
+  };
 }

@@ -1,18 +1,20 @@
 /**
- * Operator commands that work directly against the local database (the embedded PGlite in
- * REELAY_DATA_DIR, or DATABASE_URL): accounts, keys, credits, plans, ledger, grants.
+ * Operator commands: accounts, keys, credits, plans, ledger, grants. They work against a remote
+ * server's `/admin` API when `--url`/REELAY_URL and an admin token are given, otherwise directly
+ * against the local database (the embedded PGlite in REELAY_DATA_DIR, or DATABASE_URL).
  */
-import { loadConfig } from '../config.js';
+import { loadClientSettings, loadConfig } from '../config.js';
 import { migrate, openDb } from '../db/index.js';
 import { AdminService, applyMonthlyGrants, seedPlans, type KeyMode } from '../billing/index.js';
 import { AppError } from '../errors.js';
-import { EXIT, flag, type Args } from './args.js';
+import { exitCodeFor, flag, type Args } from './args.js';
+import { HttpAdmin, type AdminApi } from './http-admin.js';
 
 type Out = (value: unknown, human: string) => void;
 
 function need(args: Args, i: number, what: string): string {
   const v = args.positionals[i];
-  if (!v) throw new AppError('validation_error', `missing ${what}`);
+  if (!v) throw new AppError('validation_error', `missing ${what}; see: reelay help`);
   return v;
 }
 
@@ -22,9 +24,20 @@ function modeOf(args: Args, dflt: KeyMode): KeyMode {
   return m;
 }
 
-async function run(admin: AdminService, group: string, args: Args, out: Out, db: Parameters<typeof applyMonthlyGrants>[0]): Promise<void> {
-  const sub = args.positionals[0];
-  switch (`${group} ${sub ?? ''}`) {
+function int(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new AppError('validation_error', `${what} must be an integer, got "${v}"`);
+  return n;
+}
+
+async function run(admin: AdminApi, group: string, args: Args, out: Out): Promise<void> {
+  const sub = args.positionals[0] ?? '';
+  if (group === 'ledger') {
+    const l = await admin.ledger(need(args, 0, 'account id'), { limit: int(flag(args, 'limit') ?? '50', '--limit') });
+    out(l, l.entries.map((e) => `${e.createdAt}  ${e.mode}  ${e.kind.padEnd(7)} ${String(e.amount).padStart(7)}  ${e.from}→${e.to}  ${e.reason}${e.jobId ? `  job ${e.jobId}` : ''}`).join('\n') || '(no entries)');
+    return;
+  }
+  switch (`${group} ${sub}`) {
     case 'accounts list': {
       const accounts = await admin.listAccounts();
       out(accounts, accounts.map((a) => `${a.id}  ${a.name}  plan=${a.plan}  test=${a.credits.test.available}  live=${a.credits.live.available}${a.disabled ? '  DISABLED' : ''}`).join('\n'));
@@ -34,8 +47,8 @@ async function run(admin: AdminService, group: string, args: Args, out: Out, db:
       const r = await admin.createAccount({
         name: need(args, 1, 'account name'),
         plan: flag(args, 'plan') ?? 'free',
-        testCredits: Number(flag(args, 'test-credits') ?? 5000),
-        liveCredits: Number(flag(args, 'live-credits') ?? 0),
+        testCredits: int(flag(args, 'test-credits') ?? '5000', '--test-credits'),
+        liveCredits: int(flag(args, 'live-credits') ?? '0', '--live-credits'),
         actor: 'cli',
         withKey: modeOf(args, 'test'),
       });
@@ -75,13 +88,8 @@ async function run(admin: AdminService, group: string, args: Args, out: Out, db:
     case 'credits grant': {
       const reason = flag(args, 'reason');
       if (!reason) throw new AppError('validation_error', '--reason is required');
-      const a = await admin.adjustCredits(need(args, 1, 'account id'), { mode: modeOf(args, 'live'), amount: Number(need(args, 2, 'amount')), reason, actor: 'cli' });
+      const a = await admin.adjustCredits(need(args, 1, 'account id'), { mode: modeOf(args, 'live'), amount: int(need(args, 2, 'amount'), 'amount'), reason, actor: 'cli' });
       out(a.credits, `balance now: live ${a.credits.live.available}, test ${a.credits.test.available}`);
-      return;
-    }
-    case `ledger ${sub ?? ''}`: {
-      const l = await admin.ledger(need(args, 0, 'account id'), { limit: Number(flag(args, 'limit') ?? 50) });
-      out(l, l.entries.map((e) => `${e.createdAt}  ${e.mode}  ${e.kind.padEnd(7)} ${String(e.amount).padStart(7)}  ${e.from}→${e.to}  ${e.reason}${e.jobId ? `  job ${e.jobId}` : ''}`).join('\n'));
       return;
     }
     case 'plans list': {
@@ -90,12 +98,12 @@ async function run(admin: AdminService, group: string, args: Args, out: Out, db:
       return;
     }
     case 'grants run': {
-      const g = await applyMonthlyGrants(db, new Date(), 'cli');
+      const g = await admin.runGrants();
       out(g, `granted to ${g.granted} account(s)`);
       return;
     }
     default:
-      throw new AppError('validation_error', `unknown command "${group} ${sub ?? ''}"`);
+      throw new AppError('validation_error', `unknown command "${group} ${sub}"; see: reelay help`);
   }
 }
 
@@ -103,19 +111,28 @@ async function run(admin: AdminService, group: string, args: Args, out: Out, db:
 export async function adminCommand(group: string, args: Args): Promise<number> {
   const json = args.flags.json === true;
   const out: Out = (value, human) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human}\n`);
-  const db = await openDb(loadConfig());
+  const client = loadClientSettings(process.env, { url: flag(args, 'url'), adminToken: flag(args, 'admin-token') });
   try {
-    await migrate(db);
-    await seedPlans(db);
-    await run(new AdminService(db), group, args, out, db);
-    return EXIT.ok;
+    if (client.urlGiven && client.adminToken) {
+      await run(new HttpAdmin(client.url, client.adminToken), group, args, out);
+      return 0;
+    }
+    const db = await openDb(loadConfig());
+    try {
+      await migrate(db);
+      await seedPlans(db);
+      const local = new AdminService(db);
+      const api: AdminApi = Object.assign(local, { runGrants: () => applyMonthlyGrants(db, new Date(), 'cli') });
+      await run(api, group, args, out);
+      return 0;
+    } finally {
+      await db.close();
+    }
   } catch (err) {
     if (err instanceof AppError) {
       process.stderr.write(`reelay: ${err.message}\n`);
-      return err.code === 'not_found' ? EXIT.notFound : EXIT.usage;
+      return exitCodeFor(err.code);
     }
     throw err;
-  } finally {
-    await db.close();
   }
 }

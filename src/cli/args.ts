@@ -33,5 +33,25 @@ export function flag(args: Args, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, auth: 4, unavailable: 5 } as const;
+/** Exit codes scripts can rely on (documented in `reelay help` and the README). */
+export const EXIT = { ok: 0, jobFailed: 1, usage: 2, notFound: 3, auth: 4, unavailable: 5, credits: 6, interrupted: 130 } as const;
+
+/** An API error code → exit code. */
+export function exitCodeFor(code: string): number {
+  switch (code) {
+    case 'not_found':
+      return EXIT.notFound;
+    case 'unauthorized':
+    case 'forbidden':
+      return EXIT.auth;
+    case 'insufficient_credits':
+      return EXIT.credits;
+    case 'unavailable':
+    case 'provider_unavailable':
+    case 'internal':
+    case 'rate_limited':
+      return EXIT.unavailable;
+    default:
+      return EXIT.usage;
+  }
+}

@@ -4,6 +4,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createReelay } from '../server.js';
 import { adminCommand } from './admin.js';
+import { generateCommand, jobsCommand } from './generate.js';
 import { parseArgs } from './args.js';
 
 function banner(config: Config, address: string, key: string | null): string {
@@ -60,6 +61,9 @@ async function serve(args: string[]): Promise<void> {
 const USAGE = `usage: reelay <command>
   serve [--role all|api|worker]        start the API and/or workers
   migrate                              apply database migrations
+  generate "prompt" [--image file-or-url] [--model hailuo-2.3] [--duration 6|10] [--resolution 768p|1080p]
+           [--out clip.mp4] [--no-wait] [--json]     submit, show progress, download the MP4
+  jobs list [--status S] [--limit N] | show <id> | cancel <id>   [--json]
   accounts list | create <name> [--plan free] [--test-credits 5000] [--live-credits 0] [--mode test]
   accounts show <account> | set-plan <account> <plan>
   keys list <account> | create <account> [--mode test|live] [--name n] | revoke <account> <key-id>
@@ -67,7 +71,11 @@ const USAGE = `usage: reelay <command>
   ledger <account> [--limit 50]
   plans list
   grants run                           apply this month's plan grants (idempotent)
-Admin commands work on the local database (REELAY_DATA_DIR or DATABASE_URL); add --json for JSON output.
+Client commands use REELAY_URL (default http://localhost:8080) and REELAY_API_KEY (or --url, --key).
+Admin commands use the server's /admin API when REELAY_URL (or --url) and REELAY_ADMIN_TOKEN (or --admin-token)
+are set, otherwise the local database (REELAY_DATA_DIR or DATABASE_URL). --json prints JSON.
+Exit codes: 0 ok, 1 job failed or cancelled, 2 bad usage or invalid request, 3 not found, 4 bad key or token,
+5 server unreachable or unavailable, 6 insufficient credits, 130 interrupted.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -86,6 +94,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       return 0;
     }
+    case 'generate':
+      return generateCommand(parseArgs(rest));
+    case 'jobs':
+      return jobsCommand(parseArgs(rest));
     case 'accounts':
     case 'keys':
     case 'credits':
@@ -98,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     default:
-      process.stderr.write(`unknown command "${cmd}"; try: reelay help\n`);
+      process.stderr.write(`reelay: unknown command "${cmd}"; try: reelay help\n`);
       return 2;
   }
 }

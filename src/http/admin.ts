@@ -8,6 +8,24 @@ import { parseOr400 } from './validation.js';
 
 const mode = z.enum(['live', 'test']);
 
+export const adminSchemas = {
+  createAccount: (defaultTestCredits: number) =>
+    z
+      .object({
+        name: z.string().min(1).max(200),
+        plan: z.string().default('free'),
+        testCredits: z.number().int().min(0).default(defaultTestCredits),
+        liveCredits: z.number().int().min(0).default(0),
+        withKey: mode.optional(),
+      })
+      .strict(),
+  updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(),
+  createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
+  credits: z.object({ mode: mode.default('live'), amount: z.number().int(), reason: z.string().min(1).max(500) }).strict(),
+  ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }),
+  plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
+};
+
 /** Constant-time comparison of the presented admin token (hashing first equalises lengths). */
 function checkAdmin(deps: AppDeps, req: FastifyRequest): void {
   const token = deps.config.adminToken;
@@ -32,18 +50,7 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     scope.get('/admin/accounts', { config }, async () => ({ accounts: await admin.listAccounts() }));
 
     scope.post('/admin/accounts', { config }, async (req, reply) => {
-      const b = parseOr400(
-        z
-          .object({
-            name: z.string().min(1).max(200),
-            plan: z.string().default('free'),
-            testCredits: z.number().int().min(0).default(deps.config.initialTestCredits),
-            liveCredits: z.number().int().min(0).default(0),
-            withKey: mode.optional(),
-          })
-          .strict(),
-        req.body,
-      );
+      const b = parseOr400(adminSchemas.createAccount(deps.config.initialTestCredits), req.body);
       const out = await admin.createAccount({ ...b, actor });
       return reply.code(201).send(out);
     });
@@ -51,14 +58,14 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     scope.get<{ Params: { id: string } }>('/admin/accounts/:id', { config }, async (req) => admin.getAccount(req.params.id));
 
     scope.patch<{ Params: { id: string } }>('/admin/accounts/:id', { config }, async (req) => {
-      const b = parseOr400(z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(), req.body);
+      const b = parseOr400(adminSchemas.updateAccount, req.body);
       return admin.updateAccount(req.params.id, b);
     });
 
     scope.get<{ Params: { id: string } }>('/admin/accounts/:id/keys', { config }, async (req) => ({ keys: await admin.listKeys(req.params.id) }));
 
     scope.post<{ Params: { id: string } }>('/admin/accounts/:id/keys', { config }, async (req, reply) => {
-      const b = parseOr400(z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(), req.body ?? {});
+      const b = parseOr400(adminSchemas.createKey, req.body ?? {});
       return reply.code(201).send(await admin.createKey(req.params.id, b.mode, b.name));
     });
 
@@ -68,22 +75,19 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     });
 
     scope.post<{ Params: { id: string } }>('/admin/accounts/:id/credits', { config }, async (req) => {
-      const b = parseOr400(z.object({ mode: mode.default('live'), amount: z.number().int(), reason: z.string().min(1).max(500) }).strict(), req.body);
+      const b = parseOr400(adminSchemas.credits, req.body);
       return admin.adjustCredits(req.params.id, { ...b, actor });
     });
 
     scope.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/admin/accounts/:id/ledger', { config }, async (req) => {
-      const q = parseOr400(z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }), req.query);
+      const q = parseOr400(adminSchemas.ledgerQuery, req.query);
       return admin.ledger(req.params.id, q);
     });
 
     scope.get('/admin/plans', { config }, async () => ({ plans: await admin.listPlans() }));
 
     scope.put<{ Params: { id: string } }>('/admin/plans/:id', { config }, async (req) => {
-      const b = parseOr400(
-        z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
-        req.body,
-      );
+      const b = parseOr400(adminSchemas.plan, req.body);
       return admin.upsertPlan({ id: req.params.id, ...b });
     });
 

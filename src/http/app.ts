@@ -11,7 +11,18 @@ import { registerApiInOne } from './dialects/apiinone/index.js';
 import { registerApiframeWebhooks } from './dialects/apiframe/webhook.js';
 import { registerAdmin } from './admin.js';
 import { registerAccountKeys } from './keys-routes.js';
+import { LEDGER_DOCS, registerAccountLedger } from './ledger-routes.js';
+import { registerStudio } from '../studio/index.js';
 import { AdminService, countRequest } from '../billing/index.js';
+import { registerOpenApi } from './openapi/index.js';
+import { registerProviderCallbacks } from './provider-callbacks.js';
+
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** Every route the app registered (for the test that keeps /openapi.json complete). */
+export function registeredRoutes(app: FastifyInstance): { method: string; url: string }[] {
+  return ROUTES.get(app) ?? [];
+}
 
 /** Dialect of a URL that matched no route, so even a 404 speaks the caller's envelope. */
 function dialectOfUrl(url: string): string {
@@ -33,6 +44,12 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => newId('request'),
     requestIdHeader: false,
+  });
+
+  const routes: { method: string; url: string }[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
 
   // Fastify parses text/plain by default; every body we accept is JSON, anything else is a 415.
@@ -96,6 +113,11 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   registerApiframeWebhooks(app, deps);
   const admin = new AdminService(deps.db);
   registerAccountKeys(app, deps, admin);
+  registerAccountLedger(app, deps, admin);
   registerAdmin(app, deps, admin);
+  registerOpenApi(app, LEDGER_DOCS);
+  registerStudio(app, deps);
+  // Only when callbacks are in use: the route is not part of the public API (and not in /openapi.json).
+  if (deps.providerCallbacks) registerProviderCallbacks(app, deps.providerCallbacks);
   return app;
 }

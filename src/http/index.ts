@@ -1,3 +1,3 @@
-export { buildApp } from './app.js';
+export { buildApp, registeredRoutes } from './app.js';
 export type { AppDeps } from './context.js';
 export { parseRange } from './files.js';

@@ -10,12 +10,14 @@ import { parseOr400 } from './validation.js';
  * shown once), name, revoke. A test key may only mint test keys, so a leaked test key cannot
  * escalate to spending real credits.
  */
+export const createKeyBody = z.object({ name: z.string().max(100).default(''), mode: z.enum(['live', 'test']).optional() }).strict();
+
 export function registerAccountKeys(app: FastifyInstance, _deps: AppDeps, admin: AdminService): void {
   const config = { dialect: 'apiframe' };
   app.get('/v2/keys', { config }, async (req) => ({ keys: await admin.listKeys(principalOf(req).accountId) }));
   app.post('/v2/keys', { config }, async (req, reply) => {
     const p = principalOf(req);
-    const b = parseOr400(z.object({ name: z.string().max(100).default(''), mode: z.enum(['live', 'test']).optional() }).strict(), req.body ?? {});
+    const b = parseOr400(createKeyBody, req.body ?? {});
     const mode = b.mode ?? p.mode;
     if (p.mode === 'test' && mode === 'live') throw new AppError('forbidden', 'A test key cannot create live keys; use a live key or the admin API');
     return reply.code(201).send(await admin.createKey(p.accountId, mode, b.name));

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import { APIFRAME_DOCS } from '../dialects/apiframe/docs.js';
+import { WAVESPEED_DOCS } from '../dialects/wavespeed/docs.js';
+import { APIINONE_DOCS } from '../dialects/apiinone/docs.js';
+import { ACCOUNT_DOCS, ADMIN_DOCS, SERVICE_DOCS } from './core-docs.js';
+import { buildOpenApi } from './build.js';
+import type { RouteDoc } from './types.js';
+
+export type { RouteDoc } from './types.js';
+export { buildOpenApi } from './build.js';
+
+export const CORE_ROUTE_DOCS: readonly RouteDoc[] = [...APIFRAME_DOCS, ...WAVESPEED_DOCS, ...APIINONE_DOCS, ...ACCOUNT_DOCS, ...ADMIN_DOCS, ...SERVICE_DOCS];
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Reelay API reference</title></head>
+<body>
+<script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts": false, "hideClientButton": false}'></script>
+<script src="/docs/scalar.js"></script>
+</body></html>`;
+
+/**
+ * Serves `/openapi.json` (built once from every route's doc) and `/docs` (Scalar's standalone
+ * viewer, shipped inside its npm package, so nothing is fetched from a CDN).
+ */
+export function registerOpenApi(app: FastifyInstance, extraDocs: readonly RouteDoc[] = []): void {
+  const doc = buildOpenApi([...CORE_ROUTE_DOCS, ...extraDocs], { version: VERSION });
+  const scalarPath = createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js');
+  let scalar: Buffer | undefined; // 3.5 MB, read on first use and kept
+  const config = { public: true };
+  app.get('/openapi.json', { config }, async () => doc);
+  app.get('/docs', { config }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
+  app.get('/docs/scalar.js', { config }, async (_req, reply) => {
+    scalar ??= readFileSync(scalarPath);
+    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(scalar);
+  });
+}

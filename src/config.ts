@@ -76,6 +76,13 @@ export const configSchema = z
     usdPerCredit: z.coerce.number().positive().default(0.01),
     /** WaveSpeed's `enable_sync_mode`: how long a submit may wait for its result. */
     syncWaitSeconds: int(1, 600).default(120),
+    /** Where results live: unset = `<dataDir>/files`; `s3://bucket/prefix` = an S3-compatible bucket. */
+    storage: z.string().regex(/^s3:\/\/[^/]+/, 'must be s3://bucket/prefix').optional(),
+    s3Endpoint: z.string().url().optional(),
+    s3Region: z.string().default('us-east-1'),
+    s3ForcePathStyle: bool.default(false),
+    s3AccessKeyId: z.string().optional(),
+    s3SecretAccessKey: z.string().optional(),
     /** Print the first-start banner with a test key. */
     printBanner: bool.default(true),
     /** Budget for one webhook delivery (DNS, connect, send, answer); Standard Webhooks suggests 15–30 s. */
@@ -142,6 +149,12 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_INITIAL_LIVE_CREDITS: 'initialLiveCredits',
   REELAY_USD_PER_CREDIT: 'usdPerCredit',
   REELAY_PRINT_BANNER: 'printBanner',
+  REELAY_STORAGE: 'storage',
+  S3_ENDPOINT: 's3Endpoint',
+  AWS_REGION: 's3Region',
+  S3_FORCE_PATH_STYLE: 's3ForcePathStyle',
+  AWS_ACCESS_KEY_ID: 's3AccessKeyId',
+  AWS_SECRET_ACCESS_KEY: 's3SecretAccessKey',
   REELAY_SYNC_WAIT_SECONDS: 'syncWaitSeconds',
   REELAY_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   REELAY_WEBHOOK_RETRY_SCHEDULE_MS: 'webhookRetryScheduleMs',

@@ -11,9 +11,9 @@ import type { Config } from './config.js';
 import { migrate, openDb, type Db } from './db/index.js';
 import { loadPriceBook, MODELS } from './catalog/index.js';
 import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
-import { ProviderRegistry, SandboxProvider } from './providers/index.js';
-import { LocalBlobStore } from './storage/index.js';
-import { JobService, Wakeup, Worker } from './jobs/index.js';
+import { createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider } from './providers/index.js';
+import { LocalBlobStore, S3BlobStore } from './storage/index.js';
+import { JobService, providerCallbacks, Wakeup, Worker } from './jobs/index.js';
 import { createWebhooks } from './webhooks/index.js';
 import { buildApp } from './http/index.js';
 import type { Logger } from './log.js';
@@ -55,9 +55,26 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const first = await bootstrapFirstAccount(db, { testCredits: config.initialTestCredits, liveCredits: config.initialLiveCredits });
     const fileSigningSecret = await settingOrCreate(db, 'file_signing_secret', () => randomBytes(32).toString('base64url'));
     const prices = loadPriceBook(config.priceBookFile);
-    const blobs = new LocalBlobStore(join(config.dataDir, 'files'));
-    const providers = new ProviderRegistry().register(new SandboxProvider(blobs));
-    for (const m of MODELS) providers.route(m.id, []);
+    const blobs = config.storage
+      ? new S3BlobStore({
+          url: config.storage,
+          endpoint: config.s3Endpoint,
+          region: config.s3Region,
+          forcePathStyle: config.s3ForcePathStyle,
+          accessKeyId: config.s3AccessKeyId,
+          secretAccessKey: config.s3SecretAccessKey,
+        })
+      : new LocalBlobStore(join(config.dataDir, 'files'));
+    const health = new ProviderHealth(db, config.providerCooldownSeconds * 1000);
+    await health.refresh();
+    const providers = new ProviderRegistry(health).register(new SandboxProvider(blobs));
+    // MiniMax calls back on an unguessable per-deployment path (callbacks are unsigned; see docs/minimax.md).
+    const callbackToken =
+      config.minimaxApiKey && config.publicUrl ? await settingOrCreate(db, 'provider_callback_token', () => randomBytes(24).toString('base64url')) : null;
+    const callbackUrl = callbackToken ? `${config.publicUrl!.replace(/\/+$/, '')}/callbacks/minimax/${callbackToken}` : null;
+    const minimax = createMinimax(config, { db, blobs, log, callbackUrl });
+    if (minimax) providers.register(minimax);
+    for (const m of MODELS) providers.route(m.id, config.liveRoutes?.[m.id] ?? (minimax ? [minimax.name] : []));
     // File links in webhook payloads: PUBLIC_URL, else this process's own port once it listens.
     const publicBaseUrl = (): string => config.publicUrl ?? `http://localhost:${(app.server.address() as AddressInfo | null)?.port ?? config.port}`;
     const webhooks = createWebhooks({ db, log, config, fileSigningSecret, publicBaseUrl });
@@ -73,8 +90,9 @@ export async function createReelay(config: Config): Promise<Reelay> {
       urlPolicy: { allowPrivateNetworks: config.allowPrivateUrls, allowHttp: config.allowHttpUrls },
       events,
     });
+    const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(
-      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready },
+      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks },
       log.level === 'silent' ? {} : { logger: log },
     );
     const worker =
@@ -103,6 +121,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       log,
       firstKey: first?.key ?? null,
       start() {
+        health.start();
         worker?.start();
         if (worker) webhooks.dispatcher.start();
         ready = true;
@@ -115,6 +134,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
         if (stopped) return;
         stopped = true;
         ready = false;
+        health.stop();
         await app.close();
         await worker?.stop();
         if (worker) await webhooks.dispatcher.stop();

@@ -41,6 +41,7 @@ async function serve(args: string[]): Promise<void> {
   reelay.start();
   const address = await reelay.listen();
   if (address && config.printBanner) process.stdout.write(`${banner(config, address, reelay.firstKey)}\n`);
+  if (!address) process.stdout.write(`Reelay worker ${reelay.worker?.id ?? ''} started (role worker, database: ${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'})\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

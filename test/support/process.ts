@@ -27,9 +27,10 @@ export interface ServeProcess {
 }
 
 /** Starts `reelay serve` and resolves once it prints its banner. */
-export async function spawnServe(env: Record<string, string>, timeoutMs = 60_000): Promise<ServeProcess> {
+export async function spawnServe(env: Record<string, string>, timeoutMs = 60_000, args: string[] = []): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const ready = args.includes('worker') ? 'Reelay worker' : 'Reelay is listening';
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,7 +39,7 @@ export async function spawnServe(env: Record<string, string>, timeoutMs = 60_000
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const deadline = Date.now() + timeoutMs;
-  while (!out.includes('Reelay is listening')) {
+  while (!out.includes(ready)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`reelay serve did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -24,6 +24,7 @@ export const SERVICE_DOCS: RouteDoc[] = [
     security: 'none',
     responses: { 200: { description: 'The file' }, 206: { description: 'A byte range' }, 403: { description: 'Invalid or expired link' }, 404: { description: 'Past retention' }, 416: { description: 'Range not satisfiable' } },
   },
+  { method: 'GET', path: '/metrics', tag: 'Service', summary: 'Prometheus metrics (HTTP traffic of this process; queue and credit gauges for the whole cluster)', security: 'none', responses: { 200: { description: 'Prometheus text format' } } },
   { method: 'GET', path: '/openapi.json', tag: 'Service', summary: 'This document', security: 'none', responses: { 200: { description: 'OpenAPI 3.1' } } },
   { method: 'GET', path: '/docs', tag: 'Service', summary: 'This document, rendered (Scalar)', security: 'none', responses: { 200: { description: 'HTML' } } },
 ];

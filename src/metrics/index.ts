@@ -1,0 +1,82 @@
+/**
+ * Prometheus metrics at `/metrics`: HTTP traffic measured in-process, and the queue's state read
+ * from the database at scrape time (so every process reports the same, cluster-wide truth).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from '../db/index.js';
+
+export interface Metrics {
+  registry: Registry;
+  register(app: FastifyInstance): void;
+}
+
+/**
+ * @example
+ * const metrics = createMetrics(db); metrics.register(app); // GET /metrics
+ */
+export function createMetrics(db: Db): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'reelay_' });
+  const requests = new Counter({
+    name: 'reelay_http_requests_total',
+    help: 'HTTP requests by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'reelay_http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'reelay_jobs',
+    help: 'Jobs by state and mode (cluster-wide, from the database)',
+    labelNames: ['state', 'mode'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { rows } = await db.query<{ state: string; mode: string; n: number }>('SELECT state, mode, count(*)::int AS n FROM jobs GROUP BY 1, 2');
+      for (const r of rows) this.set({ state: r.state, mode: r.mode }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'reelay_jobs_due',
+    help: 'Live jobs whose next step is due and not leased: a growing number means workers are behind',
+    registers: [registry],
+    async collect() {
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM jobs WHERE state IN ('queued','submitting','running','finalizing') AND next_run_at <= now() AND (lease_until IS NULL OR lease_until < now())`,
+      );
+      this.set(rows[0]?.n ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'reelay_credits_held',
+    help: 'Credits held for open jobs, by mode',
+    labelNames: ['mode'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { rows } = await db.query<{ mode: string; held: number }>('SELECT mode, COALESCE(sum(held), 0)::bigint AS held FROM wallets GROUP BY 1');
+      for (const r of rows) this.set({ mode: r.mode }, r.held);
+    },
+  });
+
+  return {
+    registry,
+    register(app) {
+      app.addHook('onResponse', async (req, reply) => {
+        const route = req.routeOptions.url ?? 'unmatched';
+        if (route === '/metrics') return;
+        requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+        latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+      });
+      app.get('/metrics', { config: { public: true } }, async (_req, reply) =>
+        reply.type(registry.contentType).send(await registry.metrics()),
+      );
+    },
+  };
+}

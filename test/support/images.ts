@@ -20,7 +20,7 @@ export async function makeImage(file: string, width: number, height: number): Pr
 
 /** Average RGB of the left and right halves of an image or of a video's first frame. */
 export async function halvesRgb(file: string): Promise<[number[], number[]]> {
-  const { stdout } = await run(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-i', file, '-frames:v', '1', '-vf', 'scale=2:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+  const { stdout } = await run(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-i', file, '-frames:v', '1', '-vf', 'format=rgb24,scale=2:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
     encoding: 'buffer',
   });
   const b = stdout as unknown as Buffer;

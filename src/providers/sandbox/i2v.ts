@@ -35,7 +35,7 @@ const UPRIGHT: Record<number, string> = {
  */
 export async function jpegOrientation(file: string): Promise<number> {
   const handle = await open(file, 'r');
-  const buf = Buffer.alloc(128 * 1024);
+  const buf = Buffer.alloc(512 * 1024); // EXIF sits in the first segments; each is at most 64 KB
   let length: number;
   try {
     ({ bytesRead: length } = await handle.read(buf, 0, buf.length, 0));

@@ -83,8 +83,9 @@ function wobble(t: Expr, phases: readonly number[]): Expr {
 }
 
 /**
- * Plans the camera over `frames` frames. With no segments the camera makes a gentle push-in, so a
- * still image still comes alive. `rand` (seeded) only chooses the shake's phases.
+ * Plans the camera over `frames` frames, sharing them evenly among the segments (at most two per
+ * second of clip). With no segments the camera makes a gentle push-in, so a still image still comes
+ * alive. `rand` (seeded) only chooses the shake's phases.
  *
  * @example
  * const path = planCamera([{ moves: ['pan_left'] }], 144, 24, rand);
@@ -93,7 +94,10 @@ function wobble(t: Expr, phases: readonly number[]): Expr {
  */
 export function planCamera(segments: readonly CameraSegment[], frames: number, fps: number, rand: () => number): CameraPath {
   const gentle = segments.length === 0;
-  const plan: readonly CameraSegment[] = gentle ? [{ moves: ['push_in'] }] : segments;
+  // A move shorter than half a second reads as a cut, and each segment lengthens every per-frame
+  // expression: brackets past two per second of clip are ignored.
+  const maxSegments = Math.max(1, Math.floor((2 * frames) / fps));
+  const plan: readonly CameraSegment[] = gentle ? [{ moves: ['push_in'] }] : segments.slice(0, maxSegments);
   const span = Math.max(frames - 1, 1) / plan.length; // frames per segment; the last ends on the last frame
   const seconds = (span + 1) / fps;
   const strength = gentle ? 0.45 : clamp(Math.sqrt(seconds / 3), 0.6, 1.3);

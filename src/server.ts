@@ -13,7 +13,7 @@ import { loadPriceBook, MODELS } from './catalog/index.js';
 import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
 import { createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider } from './providers/index.js';
 import { LocalBlobStore, S3BlobStore } from './storage/index.js';
-import { JobService, providerCallbacks, Wakeup, Worker } from './jobs/index.js';
+import { JobService, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
 import { createWebhooks } from './webhooks/index.js';
 import { buildApp } from './http/index.js';
 import type { Logger } from './log.js';
@@ -72,7 +72,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const callbackToken =
       config.minimaxApiKey && config.publicUrl ? await settingOrCreate(db, 'provider_callback_token', () => randomBytes(24).toString('base64url')) : null;
     const callbackUrl = callbackToken ? `${config.publicUrl!.replace(/\/+$/, '')}/callbacks/minimax/${callbackToken}` : null;
-    const minimax = createMinimax(config, { db, blobs, log, callbackUrl });
+    const minimax = createMinimax(config, { db, blobs, log, callbackUrl, spreadDue });
     if (minimax) providers.register(minimax);
     for (const m of MODELS) providers.route(m.id, config.liveRoutes?.[m.id] ?? (minimax ? [minimax.name] : []));
     // File links in webhook payloads: PUBLIC_URL, else this process's own port once it listens.

@@ -8,13 +8,14 @@ import { registerFileRoutes } from './files.js';
 import { registerApiframe } from './dialects/apiframe/index.js';
 import { registerWavespeed } from './dialects/wavespeed/index.js';
 import { registerApiInOne } from './dialects/apiinone/index.js';
-import { registerApiframeWebhooks } from './dialects/apiframe/webhook.js';
+import { APIFRAME_WEBHOOK_DOCS, registerApiframeWebhooks } from './dialects/apiframe/webhook.js';
 import { registerAdmin } from './admin.js';
 import { registerAccountKeys } from './keys-routes.js';
 import { LEDGER_DOCS, registerAccountLedger } from './ledger-routes.js';
 import { registerStudio } from '../studio/index.js';
 import { AdminService, countRequest } from '../billing/index.js';
 import { registerOpenApi } from './openapi/index.js';
+import { createMetrics } from '../metrics/index.js';
 import { registerProviderCallbacks } from './provider-callbacks.js';
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
@@ -115,8 +116,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   registerAccountKeys(app, deps, admin);
   registerAccountLedger(app, deps, admin);
   registerAdmin(app, deps, admin);
-  registerOpenApi(app, LEDGER_DOCS);
+  registerOpenApi(app, [...LEDGER_DOCS, ...APIFRAME_WEBHOOK_DOCS]);
   registerStudio(app, deps);
+  createMetrics(deps.db).register(app);
   // Only when callbacks are in use: the route is not part of the public API (and not in /openapi.json).
   if (deps.providerCallbacks) registerProviderCallbacks(app, deps.providerCallbacks);
   return app;

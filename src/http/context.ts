@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
-import type { JobService } from '../jobs/index.js';
+import type { JobService, ProviderCallbacks } from '../jobs/index.js';
 import type { PriceBook } from '../catalog/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Principal } from '../billing/index.js';
@@ -20,6 +20,8 @@ export interface AppDeps {
   webhooks: WebhookService;
   /** Readiness: false while starting or shutting down. */
   isReady: () => boolean;
+  /** Upstream task callbacks (MiniMax `callback_url`); absent when no PUBLIC_URL/provider uses them. */
+  providerCallbacks?: ProviderCallbacks | undefined;
 }
 
 declare module 'fastify' {

@@ -32,7 +32,7 @@ export interface WorkerOptions {
  */
 export class Worker {
   readonly id = newId('worker');
-  private readonly inflight = new Map<string, { inline: boolean; ctl: AbortController; done: Promise<void> }>();
+  private readonly inflight = new Map<string, { inline: boolean; provider: string | null; ctl: AbortController; done: Promise<void> }>();
   private stopping = false;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -64,6 +64,15 @@ export class Worker {
     return n;
   }
 
+  /** How many more jobs of remote provider `name` this process may hold (its `maxJobsInFlight`). */
+  private remoteRoom(name: string): number {
+    const p = this.o.providers.get(name);
+    const cap = p.kind === 'remote' && p.maxJobsInFlight !== undefined ? p.maxJobsInFlight : Infinity;
+    let busy = 0;
+    for (const j of this.inflight.values()) if (j.provider === name) busy++;
+    return Math.max(0, cap - busy);
+  }
+
   private async loop(): Promise<void> {
     const inline = this.o.providers.inlineNames();
     const all = [...new Set([...inline, ...this.allProviderNames()])];
@@ -74,10 +83,15 @@ export class Worker {
         await this.maybeSweep();
         const free = this.o.concurrency - this.inflight.size;
         const inlineFree = Math.min(free, this.o.inlineConcurrency - this.inlineBusy());
-        const rows = [
-          ...(await claimDue(this.o.db, { owner: this.id, leaseSeconds: this.o.leaseSeconds, limit: inlineFree, providers: inline })),
-          ...(await claimDue(this.o.db, { owner: this.id, leaseSeconds: this.o.leaseSeconds, limit: free - Math.max(0, inlineFree), providers: remote })),
-        ];
+        const rows = await claimDue(this.o.db, { owner: this.id, leaseSeconds: this.o.leaseSeconds, limit: inlineFree, providers: inline });
+        // Remote jobs get every slot the renders did not take (reserving `inlineFree` starved them
+        // entirely when workerConcurrency <= sandboxConcurrency), but no more per provider than
+        // it can call at once: a claimed job that only waits for a call slot holds its lease for
+        // nothing (measured: 64 claimed against 2 slots kept PGlite busy refusing them for 6 s).
+        for (const name of remote) {
+          const limit = Math.min(this.o.concurrency - this.inflight.size - rows.length, this.remoteRoom(name));
+          rows.push(...(await claimDue(this.o.db, { owner: this.id, leaseSeconds: this.o.leaseSeconds, limit, providers: [name] })));
+        }
         claimed = rows.length;
         for (const row of rows) {
           const ctl = new AbortController();
@@ -88,7 +102,7 @@ export class Worker {
               this.inflight.delete(row.id);
               this.wake?.();
             });
-          this.inflight.set(row.id, { inline: isInline, ctl, done });
+          this.inflight.set(row.id, { inline: isInline, provider: row.provider, ctl, done });
         }
       } catch (err) {
         if (this.stopping) break;

@@ -14,4 +14,5 @@ export {
   type HostResolver,
   type ResolvedAddress,
 } from './safe-request.js';
+export { safeStream, type SafeStreamOptions, type SafeStreamResponse } from './safe-stream.js';
 export { isPublicAddress, classifyAddress, describeAddressClass, isMetadataHostname, type AddressClass } from './ip-policy.js';

@@ -94,25 +94,25 @@ export interface SafeResponse {
 }
 
 /** A URL that passed the policy, with the addresses it may be reached at. */
-interface VettedTarget {
+export interface VettedTarget {
   url: URL;
   hostname: string;
   port: number;
   addresses: readonly ResolvedAddress[];
 }
 
-const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Dropped when a redirect leaves the origin, as browsers do, so credentials are not handed to a third party. */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 /** Dropped when a redirect turns the request into a bodiless GET. */
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding'];
 
-const systemResolver: HostResolver = async (hostname) => {
+export const systemResolver: HostResolver = async (hostname) => {
   const found = await dnsLookup(hostname, { all: true, verbatim: true });
   return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
-function refuse(message: string): AppError {
+export function refuse(message: string): AppError {
   return new AppError('url_not_allowed', message);
 }
 
@@ -134,7 +134,7 @@ function addressAllowed(ip: string, host: string, policy: UrlPolicy): { ok: true
 }
 
 /** Scheme, credentials, port, then every address the host resolves to. Throws `url_not_allowed` or `FetchFailure('dns')`. */
-async function vet(url: URL, policy: UrlPolicy, resolve: HostResolver, signal: AbortSignal): Promise<VettedTarget> {
+export async function vet(url: URL, policy: UrlPolicy, resolve: HostResolver, signal: AbortSignal): Promise<VettedTarget> {
   const secure = url.protocol === 'https:';
   if (!secure && !(url.protocol === 'http:' && policy.allowHttp)) {
     throw refuse(`URL scheme "${url.protocol.replace(/:$/, '')}" is not allowed; use ${policy.allowHttp ? 'http or https' : 'https'}`);
@@ -194,14 +194,14 @@ function failureFor(err: unknown, phase: Phase, target: VettedTarget): FetchFail
   return new FetchFailure('protocol', `${where} closed the connection before answering (${detail})`, { cause: err });
 }
 
-interface Outgoing {
+export interface Outgoing {
   method: 'GET' | 'POST' | 'HEAD';
   headers: Record<string, string>;
   body: string | Buffer | undefined;
 }
 
 /** Sends one request to a vetted target; resolves when the response head arrives. */
-function exchange(target: VettedTarget, out: Outgoing, signal: AbortSignal): Promise<http.IncomingMessage> {
+export function exchange(target: VettedTarget, out: Outgoing, signal: AbortSignal): Promise<http.IncomingMessage> {
   const tls = target.url.protocol === 'https:';
   return new Promise((resolve, reject) => {
     let phase: Phase = 'connect';
@@ -285,7 +285,7 @@ function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
 }
 
 /** The request to send after a redirect, following the Fetch standard's method rules. */
-function redirected(out: Outgoing, status: number, from: URL, to: URL): Outgoing {
+export function redirected(out: Outgoing, status: number, from: URL, to: URL): Outgoing {
   const headers = { ...out.headers };
   if (from.origin !== to.origin) for (const h of ORIGIN_BOUND_HEADERS) delete headers[h];
   const toGet = (status === 303 && out.method !== 'HEAD') || ((status === 301 || status === 302) && out.method === 'POST');

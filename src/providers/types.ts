@@ -31,16 +31,32 @@ export type UpstreamStatus =
   | { state: 'succeeded'; fileRef: string }
   | { state: 'failed'; code: JobErrorCode; message: string };
 
+/** How the runner should treat a retryable `ProviderError`, besides waiting and trying again. */
+export interface ProviderErrorOptions {
+  /** Wait exactly this long instead of the shared backoff. */
+  retryAfterMs?: number;
+  /** Rest the provider (routing skips it; queued jobs wait) for its cooldown. */
+  markUnhealthy?: boolean;
+  /** The upstream said "too many requests": retry until the job's deadline, never "out of attempts". */
+  rateLimited?: boolean;
+  /** Nothing was sent (our own budget was full): not an attempt at all, the job only waits. */
+  deferred?: boolean;
+}
+
 /**
  * A provider's failure. `retryable` ones are tried again later with backoff (the customer is not
  * charged again: the hold is per job); fatal ones fail the job and release its hold.
+ *
+ * @example
+ * throw new ProviderError('upstream_error', 'MiniMax answered HTTP 502', true);
+ * throw new ProviderError('upstream_auth', 'MiniMax refused the API key', false, { markUnhealthy: true });
  */
 export class ProviderError extends Error {
   constructor(
     readonly code: JobErrorCode,
     message: string,
     readonly retryable: boolean,
-    readonly opts: { retryAfterMs?: number; markUnhealthy?: boolean } = {},
+    readonly opts: ProviderErrorOptions = {},
   ) {
     super(message);
     this.name = 'ProviderError';
@@ -63,6 +79,23 @@ export interface RemoteProvider {
   download(fileRef: string, signal: AbortSignal): Promise<Readable>;
   /** Delay before the next status poll, given how many polls this job has had. */
   nextPollDelayMs(model: ModelSpec, pollsSoFar: number): number;
+  /**
+   * Jobs one worker process should hold at once: claiming more only makes them wait for a call
+   * slot while holding their leases. Unset means no limit beyond the worker's own.
+   */
+  readonly maxJobsInFlight?: number;
+  /** The model's typical generation time here, for a progress estimate when the upstream gives none. */
+  typicalMs?(model: ModelSpec): number;
+  /**
+   * Reads an (unauthenticated) callback body: a handshake to answer, or a hint that a task
+   * changed. A hint is never trusted as a status: it only makes the task's job poll at once.
+   */
+  parseCallback?(body: unknown): CallbackMessage;
 }
+
+export type CallbackMessage =
+  | { kind: 'challenge'; reply: Record<string, unknown> }
+  | { kind: 'hint'; taskId: string }
+  | { kind: 'ignored' };
 
 export type VideoProvider = InlineProvider | RemoteProvider;

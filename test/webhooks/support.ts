@@ -76,12 +76,12 @@ export class Receiver {
     return this.requests.filter((r) => r.body.includes(jobId));
   }
 
-  async waitFor(pred: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+  async waitFor(pred: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
     await waitUntil(pred, timeoutMs, what);
   }
 }
 
-export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await pred())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -189,7 +189,8 @@ export function testDispatcher(db: Db, o: Partial<DispatcherOptions> = {}): Webh
     db,
     log: silentLogger,
     policy: { allowPrivateNetworks: true, allowHttp: true },
-    timeoutMs: 1000,
+    // Generous: on a loaded CI machine a loopback answer can take seconds. Timeout tests set their own.
+    timeoutMs: 5000,
     retryScheduleMs: [0, 50, 50],
     retryAfterMaxMs: 10_000,
     concurrency: 8,

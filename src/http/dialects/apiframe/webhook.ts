@@ -9,6 +9,7 @@ import { AppError } from '../../../errors.js';
 import { isUuid } from '../../../ids.js';
 import type { JobWebhookLog, WebhookFormat, WebhookSecretView } from '../../../webhooks/index.js';
 import { principalOf, type AppDeps } from '../../context.js';
+import type { RouteDoc } from '../../openapi/types.js';
 import { apiframeStatus, renderResultWith } from './render.js';
 
 const config = { dialect: 'apiframe' };
@@ -126,3 +127,80 @@ export function registerApiframeWebhooks(app: FastifyInstance, deps: AppDeps): v
 
   app.post('/v2/webhooks/secret/rotate', { config }, async (req) => renderSecret(await deps.webhooks.rotateSecret(principalOf(req).accountId)));
 }
+
+const tag = 'Webhooks';
+const err = (error: string, code: string) => ({ error, code, requestId: 'req_5hT2…' });
+const secretExample = { secret: 'whsec_q0i2Hn8bW3d1Zx7Kf5Lr9Tm4Pv6Yc2Es8Ju1Ao3Ig0=', createdAt: '2026-11-21T10:00:00.000Z', rotatedAt: null, previousSecretExpiresAt: null };
+
+/** OpenAPI descriptions of the routes above (see docs/webhooks.md for the receiver's contract). */
+export const APIFRAME_WEBHOOK_DOCS: RouteDoc[] = [
+  {
+    method: 'GET',
+    path: '/v2/jobs/:id/webhooks',
+    tag,
+    summary: "A job's webhook deliveries and every attempt",
+    description: 'One entry per event, in order, with the exact payload sent (`webhookId` is the `webhook-id` header) and each attempt: time, status code or error kind, latency, the first 1 KB of the answer. Another account\'s job answers 404.',
+    security: 'apiKey',
+    responses: {
+      200: {
+        description: 'The delivery log',
+        example: {
+          jobId: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55',
+          webhookUrl: 'https://hooks.example.com/reelay',
+          webhookStatus: 'delivered',
+          disabled: false,
+          deliveries: [
+            {
+              webhookId: 'whd_8mT3kQ2xYv9bN4pR',
+              seq: 1,
+              event: 'completed',
+              status: 'delivered',
+              attempts: 2,
+              nextAttemptAt: null,
+              createdAt: '2026-11-21T10:00:09.000Z',
+              deliveredAt: '2026-11-21T10:00:14.100Z',
+              payload: '{"event":"completed","jobId":"3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55","status":"COMPLETED",…}',
+              log: [
+                { attempt: 1, at: '2026-11-21T10:00:09.010Z', statusCode: 503, error: null, errorMessage: null, latencyMs: 41, responseBody: 'busy', outcome: 'retry' },
+                { attempt: 2, at: '2026-11-21T10:00:14.080Z', statusCode: 200, error: null, errorMessage: null, latencyMs: 20, responseBody: 'ok', outcome: 'delivered' },
+              ],
+            },
+          ],
+        },
+      },
+      400: { description: 'id is not a UUID' },
+      404: { description: 'Not found', example: err('Job not found', 'not_found') },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v2/jobs/:id/webhooks/redeliver',
+    tag,
+    summary: "Send a job's webhook events again",
+    description: 'Queues every event of the job again with a fresh attempt budget and the same `webhook-id`s (receivers that dedupe will recognise them), and re-enables an endpoint that answered 410.',
+    security: 'apiKey',
+    responses: {
+      202: { description: 'Queued', example: { jobId: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55', requeued: 3, webhookStatus: 'pending' } },
+      404: { description: 'Not found', example: err('Job not found', 'not_found') },
+      409: { description: 'No webhook on this job, or an attempt is in flight', example: err('This job has no webhook URL; there is nothing to redeliver', 'conflict') },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v2/webhooks/secret',
+    tag,
+    summary: 'The Standard Webhooks signing secret',
+    description: "The account's `whsec_` secret for the `webhook-signature` header (created on first read).",
+    security: 'apiKey',
+    responses: { 200: { description: 'The secret', example: secretExample } },
+  },
+  {
+    method: 'POST',
+    path: '/v2/webhooks/secret/rotate',
+    tag,
+    summary: 'Rotate the signing secret',
+    description: 'A new secret signs from now on; the previous one keeps signing, as a second `v1,` entry, until `previousSecretExpiresAt` (24 h by default).',
+    security: 'apiKey',
+    responses: { 200: { description: 'The new secret', example: { ...secretExample, rotatedAt: '2026-11-22T09:00:00.000Z', previousSecretExpiresAt: '2026-11-23T09:00:00.000Z' } } },
+  },
+];

@@ -1,0 +1,123 @@
+/**
+ * The steps both kinds of provider share: start a queued job, report progress, deliver a finished
+ * video, fail and refund. Each ends in a compare-and-swap guarded by the worker's lease; money and
+ * events move only when the swap wins.
+ */
+import type { Db } from '../db/index.js';
+import { captureCredits, mayStart, releaseCredits } from '../billing/index.js';
+import { findModel } from '../catalog/index.js';
+import { ProviderError, type ProviderJob, type ProviderRegistry } from '../providers/index.js';
+import type { BlobStore } from '../storage/index.js';
+import type { Logger } from '../log.js';
+import { heartbeat, releaseLease, transition } from './repo.js';
+import { storeResult } from './finalize.js';
+import { LIVE_STATES, type JobRow } from './types.js';
+import { PROGRESS_STEP, type JobEventSink } from './events.js';
+
+export interface RunnerDeps {
+  db: Db;
+  blobs: BlobStore;
+  providers: ProviderRegistry;
+  log: Logger;
+  tmpDir: string;
+  leaseSeconds: number;
+  /** Retryable failures before a job is failed for good (before an upstream task exists). */
+  maxAttempts: number;
+  events: JobEventSink;
+}
+
+/**
+ * Fails a live job and releases its hold, in one transaction, only if the swap wins.
+ *
+ * @example
+ * await failJob(db, events, job.id, workerId, 'content_policy', 'MiniMax flagged the prompt');
+ */
+export async function failJob(
+  db: Db,
+  events: JobEventSink,
+  id: string,
+  owner: string | undefined,
+  code: string,
+  message: string,
+): Promise<boolean> {
+  return db.tx(async (q) => {
+    const r = await transition(q, id, LIVE_STATES, 'failed', { error_code: code, error_message: message, completed_at: new Date() }, owner);
+    if (r) {
+      await releaseCredits(q, id, owner ?? 'sweeper', `job failed: ${code}`);
+      await events.record(q, r, 'failed');
+    }
+    return r !== null;
+  });
+}
+
+/**
+ * Records progress and extends the lease; when progress crosses a step, the progress event is
+ * written in the same transaction. False when the job is no longer ours.
+ */
+export async function reportProgress(d: RunnerDeps, row: JobRow, owner: string, progress: number, lastStep: { value: number }): Promise<boolean> {
+  const step = Math.floor(progress / PROGRESS_STEP);
+  if (step <= lastStep.value) return heartbeat(d.db, row.id, owner, d.leaseSeconds, progress);
+  return d.db.tx(async (q) => {
+    const mine = await heartbeat(q, row.id, owner, d.leaseSeconds, progress);
+    if (mine) {
+      lastStep.value = step;
+      await d.events.record(q, { ...row, state: 'running', progress }, 'progress');
+    }
+    return mine;
+  });
+}
+
+/** How long a job held back by its account's concurrency ceiling waits before it is looked at again. */
+const CEILING_RECHECK_MS = 1000;
+
+/**
+ * queued → `to`, if the account's plan has a free slot. Otherwise the job goes back to the queue
+ * unchanged (it is not rejected) and is looked at again shortly or when a slot frees.
+ */
+export async function start(d: RunnerDeps, row: JobRow, owner: string, to: 'running' | 'submitting'): Promise<JobRow | null> {
+  const started = await d.db.tx(async (q) => {
+    if (!(await mayStart(q, row.account_id, row.id))) return 'full' as const;
+    const r = await transition(q, row.id, 'queued', to, { started_at: new Date(), progress: 0 }, owner);
+    if (r && to === 'running') await d.events.record(q, r, 'progress');
+    return r;
+  });
+  if (started === 'full') {
+    await releaseLease(d.db, row.id, owner, new Date(Date.now() + CEILING_RECHECK_MS));
+    return null;
+  }
+  return started;
+}
+
+/** The canonical request a provider is given for a job row. */
+export function providerJob(row: JobRow): ProviderJob {
+  const model = findModel(row.model);
+  if (!model) throw new ProviderError('invalid_params', `Unknown model ${row.model}`, false);
+  const i = row.input;
+  return {
+    jobId: row.id,
+    model,
+    prompt: i.prompt ?? '',
+    durationSeconds: i.durationSeconds,
+    resolution: i.resolution,
+    promptOptimizer: i.promptOptimizer,
+    fastPretreatment: i.fastPretreatment,
+    image: i.image ? { key: i.image.key, width: i.image.width, height: i.image.height, mime: i.image.mime } : null,
+  };
+}
+
+/** Stores a finished local MP4 as the job's result and captures its hold, if the job is still ours. */
+export async function complete(d: RunnerDeps, owner: string, row: JobRow, localVideo: string): Promise<void> {
+  const finalizing = await transition(d.db, row.id, ['running', 'finalizing'], 'finalizing', { progress: 99 }, owner);
+  if (!finalizing) return; // canceled or swept meanwhile: nothing to deliver, nothing to charge
+  const result = await storeResult(d.blobs, row.id, localVideo);
+  const done = await d.db.tx(async (q) => {
+    const r = await transition(q, row.id, 'finalizing', 'completed', { progress: 100, result, completed_at: new Date() }, owner);
+    if (r) {
+      await captureCredits(q, row.id, owner);
+      await d.events.record(q, r, 'completed');
+    }
+    return r;
+  });
+  if (!done) await d.blobs.deletePrefix(`jobs/${row.id}/video.mp4`).catch(() => {});
+  d.log.info({ jobId: row.id, completed: done !== null }, 'job finished');
+}

@@ -7,7 +7,8 @@ import { isAppError } from '../errors.js';
 import { FetchFailure, safeRequest, type HostResolver, type SafeResponse, type UrlPolicy } from '../net/index.js';
 import type { AttemptRecord, DeliveryRow } from './repo.js';
 import { parseRetryAfter, retryDelayMs } from './schedule.js';
-import { signStandardWebhook } from './signing.js';
+import { signStandardWebhook, signWavespeedWebhook } from './signing.js';
+import { SIGNATURE_SCHEME_HEADER } from './formats.js';
 
 /** Read at most this much of a receiver's answer (then the socket is cut), keep the first KB of it. */
 export const MAX_RESPONSE_READ_BYTES = 64 * 1024;
@@ -63,13 +64,15 @@ function fromResponse(row: DeliveryRow, o: SendOptions, res: SafeResponse, base:
 export async function sendDelivery(row: DeliveryRow, secrets: readonly string[], o: SendOptions, signal: AbortSignal): Promise<AttemptRecord> {
   const startedAt = new Date();
   const ts = Math.floor(startedAt.getTime() / 1000);
+  const { [SIGNATURE_SCHEME_HEADER]: scheme, ...formatHeaders } = row.headers;
   const headers: Record<string, string> = {
-    ...row.headers,
+    ...formatHeaders,
     'content-type': 'application/json',
     'user-agent': WEBHOOK_USER_AGENT,
     'webhook-id': row.id,
     'webhook-timestamp': String(ts),
-    'webhook-signature': signStandardWebhook(secrets, row.id, ts, row.body),
+    'webhook-signature':
+      scheme === 'wavespeed-v3' ? signWavespeedWebhook(secrets[0] ?? '', row.id, ts, row.body) : signStandardWebhook(secrets, row.id, ts, row.body),
   };
   const t0 = performance.now();
   const base = (): Pick<AttemptRecord, 'startedAt' | 'latencyMs'> => ({ startedAt, latencyMs: Math.round(performance.now() - t0) });

@@ -11,6 +11,8 @@ export interface WebhookRenderContext {
   fileUrl(key: string): { url: string; expiresAt: Date };
   /** `api_keys.key_hash` (hex SHA-256 of the plaintext key) of the key that submitted the job; null when unknown. */
   apiKeyHash: string | null;
+  /** The public base URL of this deployment (no trailing slash), for links back to the API. */
+  baseUrl: string;
 }
 
 export interface RenderedWebhook {
@@ -18,7 +20,18 @@ export interface RenderedWebhook {
   body: string;
   /** Extra headers the dialect signs or labels with. Standard Webhooks and content headers override these. */
   headers: Record<string, string>;
+  /**
+   * Which `webhook-signature` the delivery carries: Standard Webhooks `v1` (default), or
+   * WaveSpeed's `v3,<hex>` (HMAC keyed by the secret's text without `whsec_`), which WaveSpeed
+   * receivers expect alone in that header.
+   */
+  signature?: SignatureScheme;
 }
+
+export type SignatureScheme = 'standard-v1' | 'wavespeed-v3';
+
+/** Reserved header key the outbox stores the scheme under; removed before sending. */
+export const SIGNATURE_SCHEME_HEADER = 'x-reelay-signature-scheme';
 
 export interface WebhookFormat {
   /**

@@ -13,13 +13,13 @@ import { WebhookFormats } from './formats.js';
 import { WebhookOutbox } from './outbox.js';
 import { WebhookService } from './service.js';
 
-export { WebhookFormats, type WebhookFormat, type WebhookRenderContext, type RenderedWebhook } from './formats.js';
+export { WebhookFormats, type WebhookFormat, type WebhookRenderContext, type RenderedWebhook, type SignatureScheme } from './formats.js';
 export { WebhookOutbox, WEBHOOK_CHANNEL, type OutboxOptions } from './outbox.js';
 export { WebhookDispatcher, type DispatcherOptions } from './dispatcher.js';
 export { WebhookService, type JobWebhookLog, type WebhookDeliveryView, type WebhookAttemptView } from './service.js';
 export type { WebhookSecretView } from './secrets.js';
 export { readWebhookSecret, rotateWebhookSecret, signingSecrets } from './secrets.js';
-export { signStandardWebhook, newWebhookSecret, webhookSecretKey } from './signing.js';
+export { signStandardWebhook, signWavespeedWebhook, newWebhookSecret, webhookSecretKey } from './signing.js';
 export { retryDelayMs, parseRetryAfter, RETRY_JITTER } from './schedule.js';
 export { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from './url.js';
 export { sendDelivery, MAX_RESPONSE_READ_BYTES, KEPT_RESPONSE_BYTES, WEBHOOK_USER_AGENT } from './deliver.js';
@@ -77,6 +77,7 @@ export function createWebhooks(d: WebhooksDeps): Webhooks {
   const policy: UrlPolicy = d.policy ?? { allowPrivateNetworks: c.allowPrivateUrls, allowHttp: c.allowHttpUrls };
   const outbox = new WebhookOutbox({
     formats,
+    baseUrl: () => d.publicBaseUrl().replace(/\/+$/, ''),
     retryScheduleMs: c.webhookRetryScheduleMs,
     log: d.log,
     fileUrl: (key) => {

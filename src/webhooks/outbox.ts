@@ -7,7 +7,7 @@ import type { Queryable } from '../db/index.js';
 import { rowToJob, type JobEventSink, type JobEventType, type JobRow } from '../jobs/index.js';
 import type { Logger } from '../log.js';
 import { newId } from '../ids.js';
-import type { WebhookFormats, WebhookRenderContext } from './formats.js';
+import { SIGNATURE_SCHEME_HEADER, type WebhookFormats, type WebhookRenderContext } from './formats.js';
 import { insertDelivery, refreshWebhookStatus } from './repo.js';
 
 /** NOTIFY channel that wakes dispatchers; sent inside the transaction, so it arrives only on commit. */
@@ -17,6 +17,7 @@ export interface OutboxOptions {
   formats: WebhookFormats;
   /** Signed absolute URL for a stored file, for result links inside payloads. */
   fileUrl: WebhookRenderContext['fileUrl'];
+  baseUrl: () => string;
   /** The first entry is the delay before the first attempt (normally 0). */
   retryScheduleMs: readonly number[];
   log: Logger;
@@ -63,7 +64,7 @@ export class WebhookOutbox implements JobEventSink {
     // 410 Gone from the receiver: this job sends nothing more unless someone redelivers.
     if (!state || state.disabled) return;
 
-    const rendered = format.render(rowToJob(row), type, event, { fileUrl: this.o.fileUrl, apiKeyHash: state.key_hash });
+    const rendered = format.render(rowToJob(row), type, event, { fileUrl: this.o.fileUrl, apiKeyHash: state.key_hash, baseUrl: this.o.baseUrl() });
     await insertDelivery(q, {
       id: newId('delivery'),
       jobId: row.id,
@@ -74,7 +75,7 @@ export class WebhookOutbox implements JobEventSink {
       url: row.webhook_url,
       host: hostOf(row.webhook_url),
       body: rendered.body,
-      headers: rendered.headers,
+      headers: rendered.signature && rendered.signature !== 'standard-v1' ? { ...rendered.headers, [SIGNATURE_SCHEME_HEADER]: rendered.signature } : rendered.headers,
       delayMs: this.o.retryScheduleMs[0] ?? 0,
     });
     await refreshWebhookStatus(q, row.id);

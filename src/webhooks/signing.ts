@@ -57,3 +57,15 @@ export function signStandardWebhook(secrets: readonly string[], id: string, time
     })
     .join(' ');
 }
+
+/**
+ * WaveSpeed's webhook signature: HMAC-SHA256 over `id.timestamp.body`, keyed by the secret's text
+ * after `whsec_` used as raw UTF-8 bytes (not base64-decoded), hex-encoded, tagged `v3`.
+ *
+ * @example
+ * signWavespeedWebhook('whsec_abc', 'whd_1', 1758798328, '{"id":"…"}'); // 'v3,4f2c…'
+ */
+export function signWavespeedWebhook(secret: string, id: string, timestampSeconds: number, body: string | Buffer): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'utf8');
+  return `v3,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.`).update(body).digest('hex')}`;
+}

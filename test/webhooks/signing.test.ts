@@ -85,7 +85,7 @@ function job(over: Partial<Job>): Job {
 }
 
 test('Apiframe payloads have the documented shapes; a cancellation is a "failed" event with status CANCELLED', () => {
-  const ctx = { fileUrl: (k: string) => ({ url: `https://r.example/files/${k}`, expiresAt: new Date(0) }), apiKeyHash: 'ab'.repeat(32) };
+  const ctx = { fileUrl: (k: string) => ({ url: `https://r.example/files/${k}`, expiresAt: new Date(0) }), apiKeyHash: 'ab'.repeat(32), baseUrl: 'https://r.example' };
   const progress = apiframeWebhookFormat.render(job({}), 'progress', 'progress', ctx);
   assert.deepEqual(JSON.parse(progress.body), { event: 'progress', jobId: job({}).id, status: 'PROCESSING', progress: 50, model: 'hailuo-2.3' });
   assert.equal(progress.headers['X-Webhook-Event'], 'progress');

@@ -180,6 +180,7 @@ export function testOutbox(scheduleMs: readonly number[] = [0, 50, 50]): Webhook
     formats,
     retryScheduleMs: scheduleMs,
     log: silentLogger,
+    baseUrl: () => 'http://localhost:1',
     fileUrl: (key) => ({ url: `http://localhost:1/files/${key}?exp=1&sig=x`, expiresAt: new Date(1000) }),
   });
 }

@@ -22,6 +22,11 @@ const STATUS: Record<JobState, TaskStatus> = {
  * success, the video URL under `result`. Documented in docs/api-in-one.md.
  */
 export function renderTask(deps: AppDeps, req: FastifyRequest, job: Job): Record<string, unknown> {
+  return renderTaskWith(job, (key) => fileUrl(deps, req, key).url);
+}
+
+/** The task object with file URLs minted by `urlFor` (a request's host, or the public base URL for webhooks). */
+export function renderTaskWith(job: Job, urlFor: (key: string) => string): Record<string, unknown> {
   const done = job.state === 'completed' && job.result && !job.expiredAt;
   const v = job.result?.video;
   return {
@@ -32,8 +37,8 @@ export function renderTask(deps: AppDeps, req: FastifyRequest, job: Job): Record
     progress: job.state === 'completed' ? 100 : job.progress,
     result: done
       ? {
-          video_url: fileUrl(deps, req, v!.key).url,
-          poster_url: fileUrl(deps, req, job.result!.poster.key).url,
+          video_url: urlFor(v!.key),
+          poster_url: urlFor(job.result!.poster.key),
           width: v!.width,
           height: v!.height,
           duration: v!.durationSeconds,

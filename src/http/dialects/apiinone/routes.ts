@@ -6,6 +6,7 @@ import { principalOf, type AppDeps } from '../../context.js';
 import { parseOr400, violationsOr400 } from '../../validation.js';
 import { APIINONE_PATHS, SUB_MODELS, apiInOneBody, subModelOf, toCanonical } from './schema.js';
 import { renderTask } from './render.js';
+import { apiInOneWebhookFormat } from './webhook.js';
 
 const config = { dialect: 'apiinone' };
 
@@ -19,6 +20,7 @@ export function registerApiInOne(app: FastifyInstance, deps: AppDeps): void {
     }
     const request = toCanonical(sub!, body);
     violationsOr400(checkRequest(request), APIINONE_PATHS);
+    if (body.webhook_url) await deps.webhooks.checkUrl(body.webhook_url, 'webhook_url');
     const { job } = await deps.jobs.submit({
       principal: principalOf(req),
       dialect: 'apiinone',
@@ -31,6 +33,8 @@ export function registerApiInOne(app: FastifyInstance, deps: AppDeps): void {
     });
     return reply.code(200).send(renderTask(deps, req, job));
   });
+
+  deps.webhooks.formats.register('apiinone', apiInOneWebhookFormat);
 
   app.get<{ Params: { task_id: string } }>('/api/v1/tasks/:task_id', { config }, async (req) => {
     if (!isUuid(req.params.task_id)) throw new AppError('not_found', 'Task not found');

@@ -54,6 +54,15 @@ export const WAVESPEED_DOCS: RouteDoc[] = [
   },
   {
     method: 'GET',
+    path: '/api/v3/webhook/secret',
+    tag,
+    summary: 'The webhook signing secret',
+    description: 'Verify `webhook-signature: v3,<hex>` as HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{raw body}`, keyed by this secret without its `whsec_` prefix (as raw bytes), hex-encoded.',
+    security: 'apiKey',
+    responses: { 200: { description: 'The secret', example: { code: 200, message: 'success', data: { secret: 'whsec_…' } } } },
+  },
+  {
+    method: 'GET',
     path: '/api/v3/predictions/:id',
     tag,
     summary: 'Get a prediction (same as /result)',

@@ -32,7 +32,7 @@ const TASK_CODES: Record<string, number> = {
 };
 
 /** The bare prediction object (the webhook payload and the envelope's `data`). */
-export function renderPrediction(deps: AppDeps, base: string, job: Job, fileUrlFor: (key: string) => string): Record<string, unknown> {
+export function renderPrediction(base: string, job: Job, fileUrlFor: (key: string) => string): Record<string, unknown> {
   const done = job.state === 'completed' && job.result && !job.expiredAt;
   const inferenceMs = job.startedAt && job.completedAt ? job.completedAt.getTime() - job.startedAt.getTime() : 0;
   return {
@@ -53,7 +53,7 @@ export function renderPrediction(deps: AppDeps, base: string, job: Job, fileUrlF
 }
 
 export function renderEnvelope(deps: AppDeps, req: FastifyRequest, job: Job, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const data = renderPrediction(deps, baseUrl(deps.config, req), job, (key) => fileUrl(deps, req, key).url);
+  const data = renderPrediction(baseUrl(deps.config, req), job, (key) => fileUrl(deps, req, key).url);
   return { code: 200, message: 'success', data: { ...data, ...extra } };
 }
 

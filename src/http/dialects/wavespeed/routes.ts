@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { checkRequest, type RuleViolation } from '../../../catalog/index.js';
 import { isUuid } from '../../../ids.js';
@@ -8,6 +7,7 @@ import { parseOr400, violationsOr400 } from '../../validation.js';
 import { VARIANTS, WAVESPEED_PREFIX, type Variant } from './variants.js';
 import { WAVESPEED_PATHS, toCanonical, wavespeedBody } from './schema.js';
 import { renderEnvelope } from './render.js';
+import { wavespeedWebhookFormat } from './webhook.js';
 import type { Job } from '../../../jobs/index.js';
 
 const config = { dialect: 'wavespeed' };
@@ -37,9 +37,7 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
       const request = toCanonical(v, body);
       violationsOr400([...variantRules(v, request.image), ...checkRequest(request)], WAVESPEED_PATHS);
       const webhook = typeof req.query.webhook === 'string' && req.query.webhook ? req.query.webhook : undefined;
-      if (webhook && !z.string().url().safeParse(webhook).success) {
-        throw new AppError('validation_error', 'webhook must be a URL', { fields: { webhook: ['Must be a URL'] } });
-      }
+      if (webhook) await deps.webhooks.checkUrl(webhook, 'webhook');
       const { job } = await deps.jobs.submit({
         principal: principalOf(req),
         dialect: 'wavespeed',
@@ -58,6 +56,15 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
     renderEnvelope(deps, req, await deps.jobs.get(principalOf(req).accountId, predictionId(req.params.id)));
   app.get<{ Params: { id: string } }>('/api/v3/predictions/:id/result', { config }, read);
   app.get<{ Params: { id: string } }>('/api/v3/predictions/:id', { config }, read);
+
+  // One secret per account (WaveSpeed has one per key); the same `whsec_` the /v2 API shows.
+  app.get('/api/v3/webhook/secret', { config }, async (req) => ({
+    code: 200,
+    message: 'success',
+    data: { secret: (await deps.webhooks.secret(principalOf(req).accountId)).secret },
+  }));
+
+  deps.webhooks.formats.register('wavespeed', wavespeedWebhookFormat);
 }
 
 /**

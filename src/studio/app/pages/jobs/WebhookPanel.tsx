@@ -22,7 +22,7 @@ function Delivery({ d }: { d: WebhookDelivery }) {
         <strong>{d.event}</strong> <Pill tone={tone(d.status)}>{d.status}</Pill>
         <span className="muted small">
           {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
-          {last ? ` · last: ${last.statusCode ?? last.error ?? last.outcome} in ${last.latencyMs} ms` : ''}
+          {last ? ` · last: ${last.statusCode ? `HTTP ${last.statusCode}` : (last.error ?? last.outcome)} in ${last.latencyMs} ms` : ''}
           {d.nextAttemptAt ? ` · next ${dateTime(d.nextAttemptAt)}` : ''}
         </span>
       </div>

@@ -124,7 +124,7 @@ test('reelay jobs list|show|cancel with --json', async () => {
 
 test('admin commands: against the server with the admin token, and directly against a local database', async () => {
   const remote = { REELAY_ADMIN_TOKEN: ADMIN };
-  const created = await reelay(['accounts', 'create', 'acme', '--plan', 'pro', '--json'], remote);
+  const created = await reelay(['accounts', 'create', 'acme', '--plan', 'free', '--json'], remote);
   assert.equal(created.code, 0, created.stderr);
   const { account, key } = JSON.parse(created.stdout) as { account: { id: string }; key: string };
   assert.match(key, /^rl_test_/);

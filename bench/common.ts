@@ -67,6 +67,10 @@ export interface LoadResult {
   /** Response bytes per second, MB/s. */
   mbPerSecond: number;
   durationSeconds: number;
+  /** The server process's CPU time (user + system) per response, when its pid was given. */
+  serverCpuMsPerRequest?: number | null;
+  /** …and its CPU use over the window, in cores (1 = one core busy all the time). */
+  serverCpuCores?: number | null;
 }
 
 export interface LoadCase {
@@ -78,6 +82,8 @@ export interface LoadCase {
   perRequestHeaders?: () => Record<string, string>;
   /** Called once per connection, e.g. to give each connection its own account's key. */
   perConnection?: () => { headers: Record<string, string>; path?: string };
+  /** The server's pid, to measure its CPU time over the measured window. */
+  serverPid?: number;
 }
 
 /**
@@ -119,8 +125,17 @@ export async function load(c: LoadCase, s: LoadSettings): Promise<LoadResult> {
       : {}),
   };
   if (s.warmupSeconds > 0) await autocannon({ ...base, duration: s.warmupSeconds });
+  const cpuBefore = c.serverPid ? await procCpuSeconds(c.serverPid) : null;
   const r = await autocannon({ ...base, duration: s.durationSeconds });
+  const cpuAfter = c.serverPid ? await procCpuSeconds(c.serverPid) : null;
+  const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
   return {
+    ...(c.serverPid
+      ? {
+          serverCpuMsPerRequest: cpu === null || r.requests.total === 0 ? null : round((cpu * 1000) / r.requests.total, 2),
+          serverCpuCores: cpu === null ? null : round(cpu / r.duration, 2),
+        }
+      : {}),
     rps: round(r['2xx'] / r.duration, 0),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
@@ -145,6 +160,16 @@ export async function procMemory(pid: number): Promise<ProcMemory | null> {
     const s = await readFile(`/proc/${pid}/status`, 'utf8');
     const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
     return { rssMb: round(kb('VmRSS') / 1024), hwmMb: round(kb('VmHWM') / 1024) };
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU seconds a process has used (/proc/<pid>/stat; clock ticks are 1/100 s on Linux). */
+export async function procCpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }

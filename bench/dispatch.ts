@@ -38,10 +38,7 @@ export interface LatencyStats {
 }
 
 function stats(ms: number[], lost: number): LatencyStats {
-  const p = (q: number): number | null => {
-    const v = percentile(ms, q);
-    return v === null ? null : round(v, 2);
-  };
+  const p = (q: number): number | null => (ms.length ? round(percentile(ms, q)!, 2) : null);
   return { samples: ms.length, lost, p50Ms: p(50), p99Ms: p(99), maxMs: p(100) };
 }
 
@@ -102,15 +99,9 @@ class RecordingProvider implements RemoteProvider {
     this.arrivals.mark(Number(/seq (\d+)/.exec(job.prompt)?.[1] ?? -1));
     return { taskId: `bench-${job.jobId}` };
   }
-  async poll(): Promise<UpstreamStatus> {
-    return { state: 'running' };
-  }
-  async download(): Promise<Readable> {
-    throw new ProviderError('internal', 'the bench provider has no files', false);
-  }
-  nextPollDelayMs(_model: ModelSpec): number {
-    return 3_600_000;
-  }
+  poll = async (): Promise<UpstreamStatus> => ({ state: 'running' });
+  download = async (): Promise<Readable> => Promise.reject(new ProviderError('internal', 'the bench provider has no files', false));
+  nextPollDelayMs = (_model: ModelSpec): number => 3_600_000;
 }
 
 export interface ReelayDispatch {
@@ -146,9 +137,9 @@ async function reelayDispatch(variant: Variant, n: number): Promise<ReelayDispat
     // `--role worker` process does; in one process the submit's local event wakes it first.
     const apart = variant === 'postgres, api and worker apart';
     const workerDb = apart ? await open() : db;
-    if (apart) closers.push(() => workerDb.close());
     const workerWakeup = apart ? new Wakeup(workerDb) : apiWakeup;
     if (apart) {
+      closers.push(() => workerDb.close());
       await workerWakeup.start();
       closers.push(() => workerWakeup.stop());
     }

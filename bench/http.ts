@@ -207,15 +207,16 @@ async function reelayRun(kind: 'postgres' | 'pglite', s: LoadSettings): Promise<
       await sleep(500);
       const idle = await procMemory(child.pid);
       const peak = await watchPeak(child.pid);
-      const submitCase = { url: `${child.url}/v2/videos/generate`, method: 'POST' as const, headers, body: SUBMIT_BODY };
+      const submitCase = { url: `${child.url}/v2/videos/generate`, method: 'POST' as const, headers, body: SUBMIT_BODY, serverPid: child.pid };
       const submit = await load(submitCase, s);
       const submitIdempotent = await load({ ...submitCase, perRequestHeaders: () => ({ 'idempotency-key': randomUUID() }) }, s);
       const p = await peak.stop();
       const submitManyAccounts = await load({ ...submitCase, perConnection: () => ({ headers: { 'x-api-key': account().key } }) }, s);
-      const poll = await load({ url: `${child.url}/v2/jobs/${jobId}`, headers: { 'x-api-key': prep.key } }, s);
+      const poll = await load({ url: `${child.url}/v2/jobs/${jobId}`, headers: { 'x-api-key': prep.key }, serverPid: child.pid }, s);
       const pollManyAccounts = await load(
         {
           url: `${child.url}/v2/jobs/${jobId}`,
+          serverPid: child.pid,
           perConnection: () => {
             const a = account();
             return { headers: { 'x-api-key': a.key }, path: `/v2/jobs/${a.jobId}` };
@@ -271,8 +272,11 @@ export async function runHttpBench(s: LoadSettings, postgres: boolean, log: (lin
     await sleep(300);
     const idle = await procMemory(hello.pid);
     const peak = await watchPeak(hello.pid);
-    const get = await load({ url: `${hello.url}/hello` }, s);
-    const postJson = await load({ url: `${hello.url}/v2/videos/generate`, method: 'POST', headers: { 'content-type': 'application/json' }, body: SUBMIT_BODY }, s);
+    const get = await load({ url: `${hello.url}/hello`, serverPid: hello.pid }, s);
+    const postJson = await load(
+      { url: `${hello.url}/v2/videos/generate`, method: 'POST', headers: { 'content-type': 'application/json' }, body: SUBMIT_BODY, serverPid: hello.pid },
+      s,
+    );
     fastify = { get, postJson, idleRssMb: idle?.rssMb ?? null, peakRssMb: (await peak.stop()).peakMb };
   } finally {
     await hello.stop();

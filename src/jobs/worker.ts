@@ -118,6 +118,15 @@ export class Worker {
   }
 
   private async idle(providers: string[]): Promise<void> {
+    // Listen for a nudge BEFORE asking the database when work is next due: a submit that commits
+    // while that query runs would otherwise signal nobody and wait for the idle timer.
+    let woken = false;
+    let release: () => void = () => {};
+    const nudged = new Promise<void>((resolve) => (release = resolve));
+    this.wake = () => {
+      woken = true;
+      release();
+    };
     let waitMs = this.o.idlePollMs;
     try {
       const next = await nextDueAt(this.o.db, providers);
@@ -125,14 +134,11 @@ export class Worker {
     } catch {
       /* the timer still wakes us */
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, waitMs);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = done;
-    });
+    if (!woken) {
+      const t = setTimeout(release, waitMs);
+      await nudged;
+      clearTimeout(t);
+    }
     this.wake = undefined;
   }
 

@@ -46,13 +46,20 @@ async function step(d: RunnerDeps, owner: string, at: { row: RemoteRow }, provid
   // A resting provider (bad key, no balance) gets nothing: its jobs wait, or move on if not yet sent.
   const rest = d.providers.cooldown(provider.name);
   if (rest) return waitOut(d, owner, at.row, provider.name, rest);
+  const row0State = at.row.state;
 
   if (at.row.state === 'queued') {
     const started = await start(d, at.row, owner, 'submitting');
     if (!started) return;
     at.row = started as RemoteRow;
   }
-  if (at.row.state === 'submitting') return submit(d, owner, at.row, provider, model, signal);
+  if (at.row.state === 'submitting') {
+    // Claimed while already `submitting`: a worker died mid-submit, maybe after MiniMax accepted.
+    if (row0State === 'submitting' && !at.row.upstream_task_id) {
+      d.log.warn({ jobId: at.row.id, provider: provider.name }, 'resubmitting a job whose earlier submit may have reached the upstream (possible duplicate task)');
+    }
+    return submit(d, owner, at.row, provider, model, signal);
+  }
   if (at.row.state === 'running') {
     const next = await poll(d, owner, at.row, provider, model, signal);
     if (!next) return;

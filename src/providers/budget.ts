@@ -29,6 +29,7 @@ export interface BudgetLimits {
   callTtlMs: number;
 }
 
+/** A granted call (report it done with `release`), or a refusal saying when to come back. */
 export type Admission =
   | { ok: true; release(outcome?: 'done' | 'abandoned'): Promise<void> }
   | { ok: false; retryInMs: number; reason: 'rate' | 'blocked' | 'concurrency' };

@@ -42,13 +42,15 @@ export interface CallLog {
   taskId?: string;
 }
 
-interface Task {
+export interface Task {
   id: string;
   plan: TaskPlan;
   createdAt: number;
   prompt: string;
   callbackUrl: string | null;
   fileId: string | null;
+  /** When a query first reported the finished state (to measure how late pollers notice). */
+  seenDoneAt?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -257,7 +259,7 @@ export class FakeMinimax {
   }
 
   private async callback(task: Task): Promise<void> {
-    const body = this.query(task.id);
+    const body = this.query(task.id, false);
     delete body.video_width;
     delete body.video_height;
     try {
@@ -268,10 +270,12 @@ export class FakeMinimax {
     }
   }
 
-  private query(taskId: string): Record<string, unknown> {
+  private query(taskId: string, observed = true): Record<string, unknown> {
     const t = this.tasks.get(taskId);
     if (!t) return { task_id: taskId, status: '', file_id: '', base_resp: { status_code: 2013, status_msg: 'invalid params, task not found' } };
-    const status = statusAt(t, Date.now());
+    const now = Date.now();
+    const status = statusAt(t, now);
+    if (observed && now - t.createdAt >= t.plan.durationMs) t.seenDoneAt ??= now;
     const out: Record<string, unknown> = { task_id: taskId, status, file_id: '', base_resp: { status_code: 0, status_msg: 'success' } };
     if (status === 'Success') {
       t.fileId ??= String(2e14 + Math.floor(Math.random() * 7e14));

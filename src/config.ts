@@ -118,7 +118,35 @@ export const configSchema = z
     /** Ordered live providers per model, first serves and the rest are fallbacks; default: every model → minimax when a key is set. */
     liveRoutes: json(z.record(z.string(), z.array(z.string()).min(1))).optional(),
     /** Per-model overrides of the catalog's typical generation time, which schedules the first status poll. */
-    modelTimings: json(z.record(z.string(), z.object({ typicalSeconds: z.number().positive().max(86_400) }).strict())).default({}),
+    modelTimings: json(
+      z.record(
+        z.string(),
+        z
+          .object({
+            typicalSeconds: z.number().positive().max(86_400).optional(),
+            /** Unfinished this long after submit, a job is failed and refunded by the sweeper. */
+            deadlineSeconds: z.number().int().min(60).max(7 * 86_400).optional(),
+          })
+          .strict(),
+      ),
+    ).default({}),
+    /**
+     * Plans to create or overwrite at start (config file or REELAY_PLANS as JSON); unset keeps the
+     * shipped free/pro/enterprise defaults and any edits made through the admin API.
+     */
+    plans: json(
+      z.array(
+        z
+          .object({
+            id: z.string().min(1),
+            name: z.string().min(1),
+            monthlyCredits: z.number().int().min(0),
+            concurrency: z.number().int().min(1),
+            rateLimitPerMinute: z.number().int().min(1),
+          })
+          .strict(),
+      ),
+    ).optional(),
   })
   .strict();
 
@@ -174,6 +202,7 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_PROVIDER_COOLDOWN_SECONDS: 'providerCooldownSeconds',
   REELAY_LIVE_ROUTES: 'liveRoutes',
   REELAY_MODEL_TIMINGS: 'modelTimings',
+  REELAY_PLANS: 'plans',
 };
 
 export class ConfigError extends Error {

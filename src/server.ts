@@ -51,7 +51,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
   let ready = false;
   try {
     await migrate(db);
-    await seedPlans(db);
+    await seedPlans(db, config.plans ?? []);
     const first = await bootstrapFirstAccount(db, { testCredits: config.initialTestCredits, liveCredits: config.initialLiveCredits });
     const fileSigningSecret = await settingOrCreate(db, 'file_signing_secret', () => randomBytes(32).toString('base64url'));
     const prices = loadPriceBook(config.priceBookFile);
@@ -89,6 +89,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       wakeup,
       urlPolicy: { allowPrivateNetworks: config.allowPrivateUrls, allowHttp: config.allowHttpUrls },
       events,
+      deadlineSeconds: (m) => config.modelTimings[m.id]?.deadlineSeconds ?? m.deadlineSeconds,
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(

@@ -18,14 +18,19 @@ export const DEFAULT_PLANS: readonly PlanSpec[] = [
   { id: 'enterprise', name: 'Enterprise', monthlyCredits: 100_000, concurrency: 50, rateLimitPerMinute: 3000 },
 ];
 
-/** Inserts the default plans that are missing (never overwrites an operator's edits). */
-export async function seedPlans(q: Queryable, plans: readonly PlanSpec[] = DEFAULT_PLANS): Promise<void> {
-  for (const p of plans) {
-    await q.query(
-      `INSERT INTO plans (id, name, monthly_credits, concurrency, rate_limit_per_minute) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO NOTHING`,
-      [p.id, p.name, p.monthlyCredits, p.concurrency, p.rateLimitPerMinute],
-    );
+/**
+ * Inserts the default plans that are missing (never overwriting an operator's edits), then applies
+ * the plans given in config, which do overwrite: the config file is the operator's word.
+ */
+export async function seedPlans(q: Queryable, fromConfig: readonly PlanSpec[] = []): Promise<void> {
+  for (const [plans, overwrite] of [[DEFAULT_PLANS, false], [fromConfig, true]] as const) {
+    for (const p of plans) {
+      await q.query(
+        `INSERT INTO plans (id, name, monthly_credits, concurrency, rate_limit_per_minute) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO ${overwrite ? 'UPDATE SET name = $2, monthly_credits = $3, concurrency = $4, rate_limit_per_minute = $5, updated_at = now()' : 'NOTHING'}`,
+        [p.id, p.name, p.monthlyCredits, p.concurrency, p.rateLimitPerMinute],
+      );
+    }
   }
 }
 

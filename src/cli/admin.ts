@@ -117,10 +117,11 @@ export async function adminCommand(group: string, args: Args): Promise<number> {
       await run(new HttpAdmin(client.url, client.adminToken), group, args, out);
       return 0;
     }
-    const db = await openDb(loadConfig());
+    const config = loadConfig();
+    const db = await openDb(config);
     try {
       await migrate(db);
-      await seedPlans(db);
+      await seedPlans(db, config.plans ?? []);
       const local = new AdminService(db);
       const api: AdminApi = Object.assign(local, { runGrants: () => applyMonthlyGrants(db, new Date(), 'cli') });
       await run(api, group, args, out);

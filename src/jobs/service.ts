@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Db, Queryable } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { checkRequest, findModel, priceOf, type GenerateRequest, type PriceBook } from '../catalog/index.js';
+import { checkRequest, findModel, priceOf, type GenerateRequest, type ModelSpec, type PriceBook } from '../catalog/index.js';
 import { holdCredits, releaseCredits, type Principal } from '../billing/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { BlobStore } from '../storage/index.js';
@@ -73,6 +73,8 @@ export class JobService {
       wakeup: Wakeup;
       urlPolicy: UrlPolicy;
       events: JobEventSink;
+      /** The sweeper's deadline for a model's jobs; the catalog's default when not given. */
+      deadlineSeconds?: (model: ModelSpec) => number;
     },
   ) {}
 
@@ -142,7 +144,7 @@ export class JobService {
             JSON.stringify(input),
             price,
             provider,
-            model.deadlineSeconds,
+            this.deps.deadlineSeconds?.(model) ?? model.deadlineSeconds,
             o.webhook?.url ?? null,
             o.webhook?.events ?? null,
             o.idempotencyKey ?? null,

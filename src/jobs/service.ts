@@ -257,7 +257,7 @@ export class JobService {
       }
       return r;
     });
-    if (!row) return { job: await this.get(accountId, id), canceled: false };
-    return { job: rowToJob(row), canceled: true };
+    // Read it back: the event sink may have changed columns (webhook status) after the swap.
+    return { job: await this.get(accountId, id), canceled: row !== null };
   }
 }

@@ -41,10 +41,14 @@ export async function pruneRateWindows(q: Queryable): Promise<void> {
  * The concurrency ceiling, checked exactly at the moment a job would start. Locking the account
  * row serialises starts of one account across every worker process, so two workers cannot both
  * take the last slot. Returns true when the job may start.
+ *
+ * `FOR NO KEY UPDATE`, not `FOR UPDATE`: the ledger's foreign key takes `KEY SHARE` on the account
+ * row, and a cancel (job row locked, then a ledger insert) against a start (account row locked,
+ * then the job row) deadlocked on PostgreSQL with `FOR UPDATE` (regression: webhooks e2e cancel).
  */
 export async function mayStart(q: Queryable, accountId: string, jobId: string): Promise<boolean> {
   const { rows } = await q.query<{ concurrency: number }>(
-    `SELECT p.concurrency FROM accounts a JOIN plans p ON p.id = a.plan_id WHERE a.id = $1 FOR UPDATE OF a`,
+    `SELECT p.concurrency FROM accounts a JOIN plans p ON p.id = a.plan_id WHERE a.id = $1 FOR NO KEY UPDATE OF a`,
     [accountId],
   );
   const ceiling = rows[0]?.concurrency ?? 1;

@@ -36,17 +36,21 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
     kind: 'postgres',
     query: base.query,
     async tx(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn(wrap(client));
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
+      // A deadlock (40P01) aborts one side with nothing committed; run it again, a few times.
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const out = await fn(wrap(client));
+          await client.query('COMMIT');
+          return out;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
+        } finally {
+          client.release();
+        }
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
       }
     },
     async listen(channel, onPayload) {

@@ -38,6 +38,7 @@ export interface Job {
   webhookStatus: 'pending' | 'delivered' | 'failed' | null;
   input: Record<string, unknown>;
   expired: boolean;
+  mode: 'live' | 'test';
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;

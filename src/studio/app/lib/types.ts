@@ -1,39 +1,12 @@
 /** The shapes the Studio reads from Reelay's `/v2` and `/admin` APIs (see README and src/http). */
 
-export type JobStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+// Job shapes come from the TypeScript client and the ledger entry from billing (type-only
+// imports, erased from the browser bundle), so the Studio cannot drift from the API.
+export type { JobStatus, JobResult, Job } from '../../../client/index.js';
+export type { LedgerEntry } from '../../../billing/index.js';
+import type { Job } from '../../../client/index.js';
+import type { LedgerEntry } from '../../../billing/index.js';
 export type KeyMode = 'live' | 'test';
-
-export interface JobResult {
-  videoUrl: string;
-  posterUrl: string;
-  urlExpiresAt: string;
-  contentType: string;
-  width: number;
-  height: number;
-  fps: number;
-  durationSeconds: number;
-  bytes: number;
-  sha256: string;
-}
-
-export interface Job {
-  id: string;
-  status: JobStatus;
-  model: string;
-  progress: number;
-  result: JobResult | null;
-  error: string | null;
-  errorCode: string | null;
-  creditCost: number;
-  webhookStatus: string | null;
-  /** The body as submitted (a data: URI image is shortened). */
-  input: Record<string, unknown>;
-  expired: boolean;
-  mode: KeyMode;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-}
 
 export interface JobList {
   jobs: Job[];
@@ -83,19 +56,6 @@ export interface ApiKey {
 export interface NewApiKey extends ApiKey {
   /** The plaintext, returned once. */
   key: string;
-}
-
-export interface LedgerEntry {
-  id: number;
-  mode: KeyMode;
-  kind: string;
-  from: string;
-  to: string;
-  amount: number;
-  jobId: string | null;
-  actor: string;
-  reason: string;
-  createdAt: string;
 }
 
 export interface LedgerPage {

@@ -151,6 +151,7 @@ async function reelayDispatch(variant: Variant, n: number): Promise<ReelayDispat
       wakeup: apiWakeup,
       urlPolicy: { allowPrivateNetworks: false, allowHttp: false },
       events: noJobEvents,
+      checkWebhookUrl: async () => {},
     });
     const worker = new Worker({
       db: workerDb,
@@ -173,9 +174,9 @@ async function reelayDispatch(variant: Variant, n: number): Promise<ReelayDispat
       await jobs.submit({
         principal,
         dialect: 'apiframe',
-        request: { model: 'hailuo-2.3', prompt, image: null, durationSeconds: 6, resolution: '768p', promptOptimizer: false, fastPretreatment: false },
+        request: { model: 'hailuo-2.3', prompt, durationSeconds: 6, resolution: '768p', promptOptimizer: false },
+        wording: { paths: { model: 'model', prompt: 'prompt', image: 'image', durationSeconds: 'duration', resolution: 'resolution', promptOptimizer: 'prompt_optimizer' } },
         original: { prompt },
-        imageFieldPath: 'hailuoParams.image',
       });
     });
     return { variant: `Reelay, ${variant}`, ...result };

@@ -67,8 +67,12 @@ export const configSchema = z
     allowHttpUrls: bool.default(false),
     /** Optional JSON file overriding the default price book. */
     priceBookFile: z.string().optional(),
-    /** Operator token for `/admin` routes; unset disables them. */
+    /** Operator token for `/admin` routes (and `/metrics` on the API port); unset disables them. */
     adminToken: z.string().min(16).optional(),
+    /** Serve `/metrics` without a token on this port of its own (and not on the API port). */
+    metricsPort: int(1, 65535).optional(),
+    /** Where the metrics port listens: keep it on a private interface. */
+    metricsHost: z.string().min(1).default('127.0.0.1'),
     /** Credits the first account starts with. */
     initialTestCredits: int(0, 1e12).default(5000),
     initialLiveCredits: int(0, 1e12).default(0),
@@ -173,6 +177,8 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_ALLOW_HTTP_URLS: 'allowHttpUrls',
   REELAY_PRICE_BOOK: 'priceBookFile',
   REELAY_ADMIN_TOKEN: 'adminToken',
+  METRICS_PORT: 'metricsPort',
+  METRICS_HOST: 'metricsHost',
   REELAY_INITIAL_TEST_CREDITS: 'initialTestCredits',
   REELAY_INITIAL_LIVE_CREDITS: 'initialLiveCredits',
   REELAY_USD_PER_CREDIT: 'usdPerCredit',

@@ -89,6 +89,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       wakeup,
       urlPolicy: { allowPrivateNetworks: config.allowPrivateUrls, allowHttp: config.allowHttpUrls },
       events,
+      checkWebhookUrl: (url, field) => webhooks.service.checkUrl(url, field),
       deadlineSeconds: (m) => config.modelTimings[m.id]?.deadlineSeconds ?? m.deadlineSeconds,
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;

@@ -110,11 +110,13 @@ export class AdminService {
     return { id: k.id, name: k.name, prefix: k.prefix, mode: k.mode, createdAt: new Date().toISOString(), revokedAt: null, key: k.key };
   }
 
-  async listKeys(accountId: string): Promise<KeyView[]> {
+  /** Every key of the account (the operator's view), or only one mode's (an API key's own view). */
+  async listKeys(accountId: string, mode?: KeyMode): Promise<KeyView[]> {
     await this.requireAccount(accountId);
     const { rows } = await this.db.query<{ id: string; name: string; prefix: string; mode: KeyMode; created_at: Date; revoked_at: Date | null }>(
-      'SELECT id, name, prefix, mode, created_at, revoked_at FROM api_keys WHERE account_id = $1 ORDER BY created_at, id',
-      [accountId],
+      `SELECT id, name, prefix, mode, created_at, revoked_at FROM api_keys
+        WHERE account_id = $1 AND ($2::text IS NULL OR mode = $2) ORDER BY created_at, id`,
+      [accountId, mode ?? null],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -126,8 +128,9 @@ export class AdminService {
     }));
   }
 
-  async revokeKey(accountId: string, keyId: string): Promise<void> {
-    if (!(await revokeApiKey(this.db, accountId, keyId))) throw new AppError('not_found', `No active key ${keyId} on this account`);
+  /** Revokes a key; with `mode`, only a key of that mode (another mode's key answers 404). */
+  async revokeKey(accountId: string, keyId: string, mode?: KeyMode): Promise<void> {
+    if (!(await revokeApiKey(this.db, accountId, keyId, mode))) throw new AppError('not_found', `No active key ${keyId} on this account`);
   }
 
   /**
@@ -147,7 +150,11 @@ export class AdminService {
     return this.getAccount(accountId);
   }
 
-  async ledger(accountId: string, opts: { limit: number; before?: number | undefined }): Promise<{ entries: LedgerEntry[]; nextBefore: number | null }> {
+  /** Newest first; every mode for the operator, one mode for an API key (`opts.mode`). */
+  async ledger(
+    accountId: string,
+    opts: { limit: number; before?: number | undefined; mode?: KeyMode | undefined },
+  ): Promise<{ entries: LedgerEntry[]; nextBefore: number | null }> {
     await this.requireAccount(accountId);
     const { rows } = await this.db.query<{
       id: number;
@@ -161,8 +168,9 @@ export class AdminService {
       reason: string;
       created_at: Date;
     }>(
-      `SELECT * FROM ledger WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
-      [accountId, opts.before ?? null, opts.limit + 1],
+      `SELECT * FROM ledger WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($4::text IS NULL OR mode = $4)
+        ORDER BY id DESC LIMIT $3`,
+      [accountId, opts.before ?? null, opts.limit + 1, opts.mode ?? null],
     );
     const page = rows.slice(0, opts.limit);
     return {

@@ -1,4 +1,4 @@
-export { createApiKey, verifyApiKey, revokeApiKey, type Principal, type KeyMode } from './keys.js';
+export { createApiKey, verifyApiKey, revokeApiKey, type Principal, type KeyMode, type Scope } from './keys.js';
 export {
   holdCredits,
   captureCredits,

@@ -16,6 +16,13 @@ export interface Principal {
   mode: KeyMode;
 }
 
+/**
+ * Whose object, in which mode: every job, key, ledger row, webhook secret and idempotency key an
+ * API key can reach belongs to one account AND one mode. A key of the other mode gets a 404, as
+ * for another account's object (test and live are two worlds, as at Stripe).
+ */
+export type Scope = Pick<Principal, 'accountId' | 'mode'>;
+
 const KEY_RE = /^rl_(live|test)_[1-9A-HJ-NP-Za-km-z]{32}$/;
 
 function hashKey(plaintext: string): string {
@@ -87,11 +94,11 @@ export async function verifyApiKey(q: Queryable, presented: string): Promise<Pri
   };
 }
 
-/** Revokes a key of an account; true when it was active. */
-export async function revokeApiKey(q: Queryable, accountId: string, keyId: string): Promise<boolean> {
-  const res = await q.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL', [
-    keyId,
-    accountId,
-  ]);
+/** Revokes a key of an account (of one mode only, when `mode` is given); true when it was active. */
+export async function revokeApiKey(q: Queryable, accountId: string, keyId: string, mode?: KeyMode): Promise<boolean> {
+  const res = await q.query(
+    'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL AND ($3::text IS NULL OR mode = $3)',
+    [keyId, accountId, mode ?? null],
+  );
   return res.rowCount === 1;
 }

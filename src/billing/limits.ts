@@ -9,19 +9,20 @@ export interface RateDecision {
 }
 
 /**
- * Counts one request against the key's one-minute window. The counter lives in the database, so
- * every API process shares it; one upsert per request, no read-modify-write race.
+ * Counts one request against a bucket's one-minute window (the bucket is `<account>:<mode>`: the
+ * plan's limit is per account and mode, whatever number of keys it mints). The counter lives in the
+ * database, so every API process shares it; one upsert per request, no read-modify-write race.
  *
  * @example
- * const d = await countRequest(db, 'key_…', 60); if (!d.allowed) reply 429 with Retry-After: d.resetSeconds
+ * const d = await countRequest(db, 'acct_…:live', 60); if (!d.allowed) reply 429 with Retry-After: d.resetSeconds
  */
-export async function countRequest(q: Queryable, keyId: string, limitPerMinute: number, nowMs = Date.now()): Promise<RateDecision> {
+export async function countRequest(q: Queryable, bucket: string, limitPerMinute: number, nowMs = Date.now()): Promise<RateDecision> {
   const windowStart = new Date(Math.floor(nowMs / 60_000) * 60_000);
   const { rows } = await q.query<{ count: number }>(
     `INSERT INTO rate_windows (key_id, window_start, count) VALUES ($1, $2, 1)
      ON CONFLICT (key_id, window_start) DO UPDATE SET count = rate_windows.count + 1
      RETURNING count`,
-    [keyId, windowStart],
+    [bucket, windowStart],
   );
   const count = rows[0]?.count ?? 1;
   return {

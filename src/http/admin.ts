@@ -26,10 +26,13 @@ export const adminSchemas = {
   plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
 };
 
-/** Constant-time comparison of the presented admin token (hashing first equalises lengths). */
-function checkAdmin(deps: AppDeps, req: FastifyRequest): void {
+/**
+ * Constant-time comparison of the presented admin token (hashing first equalises lengths).
+ * Without a configured token the route answers 404 with `disabled` as its message.
+ */
+export function checkAdmin(deps: AppDeps, req: FastifyRequest, disabled = 'The admin API is disabled: set REELAY_ADMIN_TOKEN to enable it'): void {
   const token = deps.config.adminToken;
-  if (!token) throw new AppError('not_found', 'The admin API is disabled: set REELAY_ADMIN_TOKEN to enable it');
+  if (!token) throw new AppError('not_found', disabled);
   const auth = req.headers.authorization ?? '';
   const presented = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim() ?? (req.headers['x-admin-token'] as string | undefined) ?? '';
   const a = createHash('sha256').update(presented).digest();

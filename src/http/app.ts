@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticate } from './auth.js';
+import { refuseUnstorableText } from './hygiene.js';
 import type { AppDeps } from './context.js';
 import { fromFastifyError, rendererFor } from './envelope.js';
 import { registerFileRoutes } from './files.js';
@@ -9,7 +10,7 @@ import { registerApiframe } from './dialects/apiframe/index.js';
 import { registerWavespeed } from './dialects/wavespeed/index.js';
 import { registerApiInOne } from './dialects/apiinone/index.js';
 import { APIFRAME_WEBHOOK_DOCS, registerApiframeWebhooks } from './dialects/apiframe/webhook.js';
-import { registerAdmin } from './admin.js';
+import { checkAdmin, registerAdmin } from './admin.js';
 import { registerAccountKeys } from './keys-routes.js';
 import { LEDGER_DOCS, registerAccountLedger } from './ledger-routes.js';
 import { registerStudio } from '../studio/index.js';
@@ -62,12 +63,17 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
 
   app.addHook('preHandler', async (req, reply) => {
     const cfg = req.routeOptions.config;
-    if (cfg.public || !req.routeOptions.url) return;
+    if (cfg.public || !req.routeOptions.url) {
+      refuseUnstorableText(req);
+      return;
+    }
     await authenticate(deps.db, req);
-    // Per-key rate limit, shared by every API process through the database. Headers follow the
-    // IETF RateLimit draft (RateLimit-Limit / -Remaining / -Reset, in seconds).
+    refuseUnstorableText(req);
+    // The plan's rate limit per account AND mode, shared by every API process through the
+    // database: minting more keys does not multiply it. Headers follow the IETF RateLimit draft
+    // (RateLimit-Limit / -Remaining / -Reset, in seconds).
     const p = req.principal!;
-    const d = await countRequest(deps.db, p.keyId, p.rateLimitPerMinute);
+    const d = await countRequest(deps.db, `${p.accountId}:${p.mode}`, p.rateLimitPerMinute);
     reply.header('ratelimit-limit', String(d.limit));
     reply.header('ratelimit-remaining', String(d.remaining));
     reply.header('ratelimit-reset', String(d.resetSeconds));
@@ -118,7 +124,20 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   registerAdmin(app, deps, admin);
   registerOpenApi(app, [...LEDGER_DOCS, ...APIFRAME_WEBHOOK_DOCS]);
   registerStudio(app, deps);
-  createMetrics(deps.db).register(app);
+  const metrics = createMetrics(deps.db);
+  if (deps.config.metricsPort === undefined) {
+    metrics.register(app, { guard: (req) => checkAdmin(deps, req, 'Metrics need the admin token (Authorization: Bearer <REELAY_ADMIN_TOKEN>), or set METRICS_PORT to serve them on a private port') });
+  } else {
+    metrics.register(app, {});
+    const { metricsPort, metricsHost } = deps.config;
+    let server: Awaited<ReturnType<typeof metrics.listen>> | null = null;
+    app.addHook('onListen', async () => {
+      server = await metrics.listen(metricsPort, metricsHost);
+    });
+    app.addHook('onClose', async () => {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    });
+  }
   // Only when callbacks are in use: the route is not part of the public API (and not in /openapi.json).
   if (deps.providerCallbacks) registerProviderCallbacks(app, deps.providerCallbacks);
   return app;

@@ -7,23 +7,31 @@ import { parseOr400 } from './validation.js';
 
 /**
  * An account holder's own keys (the Studio's key page): list by prefix, create (the plaintext is
- * shown once), name, revoke. A test key may only mint test keys, so a leaked test key cannot
- * escalate to spending real credits.
+ * shown once), name, revoke — all within the caller's mode. A key sees, mints and revokes keys of
+ * its own mode only: a leaked test key can neither escalate to live credits nor revoke (or even
+ * list) the live keys in production. Live keys of an account are the operator's to mint for a
+ * test-mode caller (`/admin`, `reelay keys create <account> --mode live`).
  */
 export const createKeyBody = z.object({ name: z.string().max(100).default(''), mode: z.enum(['live', 'test']).optional() }).strict();
 
 export function registerAccountKeys(app: FastifyInstance, _deps: AppDeps, admin: AdminService): void {
   const config = { dialect: 'apiframe' };
-  app.get('/v2/keys', { config }, async (req) => ({ keys: await admin.listKeys(principalOf(req).accountId) }));
+  app.get('/v2/keys', { config }, async (req) => {
+    const p = principalOf(req);
+    return { keys: await admin.listKeys(p.accountId, p.mode) };
+  });
   app.post('/v2/keys', { config }, async (req, reply) => {
     const p = principalOf(req);
     const b = parseOr400(createKeyBody, req.body ?? {});
     const mode = b.mode ?? p.mode;
-    if (p.mode === 'test' && mode === 'live') throw new AppError('forbidden', 'A test key cannot create live keys; use a live key or the admin API');
+    if (mode !== p.mode) {
+      throw new AppError('forbidden', `A ${p.mode} key can only create ${p.mode} keys; ask the operator (admin API or CLI) for a ${mode} key`);
+    }
     return reply.code(201).send(await admin.createKey(p.accountId, mode, b.name));
   });
   app.delete<{ Params: { id: string } }>('/v2/keys/:id', { config }, async (req) => {
-    await admin.revokeKey(principalOf(req).accountId, req.params.id);
+    const p = principalOf(req);
+    await admin.revokeKey(p.accountId, req.params.id, p.mode);
     return { revoked: true };
   });
 }

@@ -20,7 +20,7 @@ export const LEDGER_DOCS: readonly RouteDoc[] = [
     path: '/v2/ledger',
     tag: 'Account',
     summary: "The caller's account ledger, newest first",
-    description: 'Every credit movement of the account (both modes): grants, holds, captures, releases. Page with `before` = the previous answer\'s `nextBefore`.',
+    description: 'Every credit movement of the account in the calling key\'s mode (a test key sees test credits only): grants, holds, captures, releases. Page with `before` = the previous answer\'s `nextBefore`.',
     security: 'apiKey',
     query: ledgerQuery,
     responses: {
@@ -45,7 +45,7 @@ export const LEDGER_DOCS: readonly RouteDoc[] = [
 
 /**
  * An account holder's own billing views (the Studio's account page), always scoped to the
- * caller's account: `GET /v2/ledger` pages through its ledger newest first (`?limit=1..500`,
+ * caller's account and mode: `GET /v2/ledger` pages through its ledger newest first (`?limit=1..500`,
  * `?before=<id>` from `nextBefore`), and `GET /v2/plan` tells its plan's limits.
  *
  * @example
@@ -56,7 +56,8 @@ export function registerAccountLedger(app: FastifyInstance, _deps: AppDeps, admi
   const config = { dialect: 'apiframe' };
   app.get('/v2/ledger', { config }, async (req) => {
     const q = parseOr400(ledgerQuery, req.query ?? {});
-    return admin.ledger(principalOf(req).accountId, q);
+    const p = principalOf(req);
+    return admin.ledger(p.accountId, { ...q, mode: p.mode });
   });
   app.get('/v2/plan', { config }, async (req) => {
     const p = principalOf(req);

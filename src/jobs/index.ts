@@ -1,4 +1,5 @@
-export { JobService, redactDataUris, type SubmitOptions, type ListOptions } from './service.js';
+export { JobService, redactDataUris, type ListOptions } from './service.js';
+export { idempotencyKeyOf, type SubmitOptions } from './submit.js';
 export { Worker, type WorkerOptions } from './worker.js';
 export { Wakeup } from './wakeup.js';
 export { sweep } from './sweeper.js';

@@ -1,31 +1,17 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Db, Queryable } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { checkRequest, findModel, priceOf, type GenerateRequest, type ModelSpec, type PriceBook } from '../catalog/index.js';
-import { holdCredits, releaseCredits, type Principal } from '../billing/index.js';
+import { findModel, priceOf, type GenerateDraft, type ModelSpec, type PriceBook, type RuleWording } from '../catalog/index.js';
+import { holdCredits, releaseCredits, type Scope } from '../billing/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { BlobStore } from '../storage/index.js';
 import { loadImageInput, type UrlPolicy } from '../media/image.js';
-import { newJobId } from '../ids.js';
+import { isUuid, newJobId } from '../ids.js';
 import { getJobRow, transition } from './repo.js';
 import { LIVE_STATES, rowToJob, type Job, type JobInput, type JobRow, type JobState } from './types.js';
 import type { Wakeup } from './wakeup.js';
 import type { JobEventSink } from './events.js';
-
-export interface SubmitOptions {
-  principal: Principal;
-  dialect: string;
-  request: GenerateRequest;
-  /** The caller's body as sent, kept for `Job.input` and the idempotency comparison. */
-  original: Record<string, unknown>;
-  /** Where the image sits in the dialect's body, for error messages (`hailuoParams.image`). */
-  imageFieldPath: string;
-  /** A named price list (e.g. 'apiinone'); the default list otherwise. */
-  priceList?: string | undefined;
-  webhook?: { url: string; events: string[] | null } | undefined;
-  idempotencyKey?: string | undefined;
-}
+import { prepareSubmit, validated, type SubmitOptions } from './submit.js';
 
 export interface ListOptions {
   states?: JobState[] | undefined;
@@ -48,17 +34,6 @@ export function redactDataUris(value: unknown): unknown {
   return value;
 }
 
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /**
  * Submit, read, list and cancel jobs. Everything here is dialect-neutral: dialects translate their
  * requests into `GenerateRequest` and render `Job` back into their words.
@@ -73,19 +48,21 @@ export class JobService {
       wakeup: Wakeup;
       urlPolicy: UrlPolicy;
       events: JobEventSink;
+      /** Throws `url_not_allowed` (details under `field`) unless webhooks may go to `url`. */
+      checkWebhookUrl: (url: string, field: string) => Promise<void>;
       /** The sweeper's deadline for a model's jobs; the catalog's default when not given. */
       deadlineSeconds?: (model: ModelSpec) => number;
     },
   ) {}
 
-  /** The price of a request, without submitting it. Throws a validation error when it is invalid. */
-  quote(request: GenerateRequest, priceList?: string): number {
-    const violations = checkRequest(request);
-    if (violations.length) {
-      throw new AppError('validation_error', violations[0]!.message, {
-        fields: Object.fromEntries(violations.map((v) => [v.field, [v.message]])),
-      });
-    }
+  /**
+   * The price of a request, without submitting it; a 400 in the caller's words when it is invalid.
+   *
+   * @example
+   * jobs.quote({ model: 'hailuo-2.3', prompt: 'x' }, APIFRAME_WORDING); // 48
+   */
+  quote(draft: GenerateDraft, wording: RuleWording, priceList?: string): number {
+    const request = validated(draft, wording);
     return priceOf(this.deps.prices, request.model, request.resolution, request.durationSeconds, priceList);
   }
 
@@ -95,24 +72,25 @@ export class JobService {
    */
   async submit(o: SubmitOptions): Promise<{ job: Job; replayed: boolean }> {
     const { db, blobs } = this.deps;
-    const price = this.quote(o.request, o.priceList);
-    const model = findModel(o.request.model)!;
-    const requestHash = createHash('sha256').update(stableJson({ d: o.dialect, b: o.original })).digest('hex');
-
-    if (o.idempotencyKey) {
-      const prior = await this.findIdempotent(db, o.principal.accountId, o.idempotencyKey, requestHash);
+    const { request, price, idempotencyKey, requestHash } = prepareSubmit(o, this.deps.prices);
+    const model = findModel(request.model)!;
+    const scope: Scope = o.principal;
+    // Before anything is stored or held: a refused URL creates and charges nothing.
+    if (o.webhook) await this.deps.checkWebhookUrl(o.webhook.url, o.webhook.field);
+    if (idempotencyKey) {
+      const prior = await this.findIdempotent(db, scope, idempotencyKey, requestHash);
       if (prior) return { job: prior, replayed: true };
     }
 
     const provider = this.deps.providers.pick(model.id, o.principal.mode);
     const id = newJobId();
     let image: JobInput['image'] = null;
-    if (o.request.image) {
-      const loaded = await loadImageInput(o.request.image, { fieldPath: o.imageFieldPath, policy: this.deps.urlPolicy });
+    if (request.image) {
+      const loaded = await loadImageInput(request.image, { fieldPath: o.wording.paths.image, policy: this.deps.urlPolicy });
       const key = `jobs/${id}/input.${loaded.info.format === 'jpeg' ? 'jpg' : loaded.info.format}`;
       await blobs.putStream(key, Readable.from([loaded.bytes]), loaded.info.mime);
       image = {
-        source: loaded.sourceKind === 'data' ? 'data-uri' : o.request.image,
+        source: loaded.sourceKind === 'data' ? 'data-uri' : request.image,
         key,
         width: loaded.info.width,
         height: loaded.info.height,
@@ -121,7 +99,7 @@ export class JobService {
       };
     }
     const input: JobInput = {
-      ...o.request,
+      ...request,
       image,
       original: redactDataUris(o.original) as Record<string, unknown>,
     };
@@ -132,7 +110,7 @@ export class JobService {
           `INSERT INTO jobs (id, account_id, key_id, mode, dialect, model, input, state, price, provider,
                              deadline_at, webhook_url, webhook_events, idempotency_key, request_hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, now() + make_interval(secs => $10), $11, $12, $13, $14)
-           ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           ON CONFLICT (account_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING *`,
           [
             id,
@@ -147,7 +125,7 @@ export class JobService {
             this.deps.deadlineSeconds?.(model) ?? model.deadlineSeconds,
             o.webhook?.url ?? null,
             o.webhook?.events ?? null,
-            o.idempotencyKey ?? null,
+            idempotencyKey,
             requestHash,
           ],
         );
@@ -169,7 +147,7 @@ export class JobService {
       });
       if (!row) {
         await blobs.deletePrefix(`jobs/${id}`);
-        const prior = await this.findIdempotent(db, o.principal.accountId, o.idempotencyKey!, requestHash);
+        const prior = await this.findIdempotent(db, scope, idempotencyKey!, requestHash);
         if (!prior) throw new AppError('conflict', 'A request with this Idempotency-Key is still being processed; retry shortly');
         return { job: prior, replayed: true };
       }
@@ -181,11 +159,15 @@ export class JobService {
     }
   }
 
-  /** Same key + same body → the original job; same key + another body → 409; expired keys are freed. */
-  private async findIdempotent(q: Queryable, accountId: string, key: string, requestHash: string): Promise<Job | null> {
+  /**
+   * Same key + same canonical request → the original job; same key + another request → 409;
+   * expired keys are freed. Keys are scoped to (account, mode, key): a live submit never replays a
+   * test job (a sandbox render answered to a live customer, charged nothing).
+   */
+  private async findIdempotent(q: Queryable, scope: Scope, key: string, requestHash: string): Promise<Job | null> {
     const { rows } = await q.query<JobRow & { request_hash: string }>(
-      'SELECT * FROM jobs WHERE account_id = $1 AND idempotency_key = $2',
-      [accountId, key],
+      'SELECT * FROM jobs WHERE account_id = $1 AND mode = $2 AND idempotency_key = $3',
+      [scope.accountId, scope.mode, key],
     );
     const prior = rows[0];
     if (!prior) return null;
@@ -194,22 +176,25 @@ export class JobService {
       return null;
     }
     if (prior.request_hash !== requestHash) {
-      throw new AppError('conflict', 'This Idempotency-Key was already used with a different request body');
+      throw new AppError('conflict', 'This Idempotency-Key was already used with a different request; use a new key for a new request');
     }
     return rowToJob(prior);
   }
 
-  /** A job of this account, or 404 (also for another account's job: nobody learns it exists). */
-  async get(accountId: string, id: string): Promise<Job> {
-    const row = await getJobRow(this.deps.db, id);
-    if (!row || row.account_id !== accountId) throw new AppError('not_found', 'Job not found');
+  /**
+   * A job of this account and mode, or 404 — also for another account's job or one of the other
+   * mode: nobody learns it exists.
+   */
+  async get(scope: Scope, id: string): Promise<Job> {
+    const row = isUuid(id) ? await getJobRow(this.deps.db, id.toLowerCase()) : null;
+    if (!row || row.account_id !== scope.accountId || row.mode !== scope.mode) throw new AppError('not_found', 'Job not found');
     return rowToJob(row);
   }
 
   /** Newest first, with an opaque cursor. */
-  async list(accountId: string, o: ListOptions): Promise<{ jobs: Job[]; nextCursor: string | null }> {
-    const params: unknown[] = [accountId];
-    let where = 'account_id = $1';
+  async list(scope: Scope, o: ListOptions): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const params: unknown[] = [scope.accountId, scope.mode];
+    let where = 'account_id = $1 AND mode = $2';
     if (o.states?.length) {
       params.push(o.states);
       where += ` AND state = ANY($${params.length}::text[])`;
@@ -219,9 +204,7 @@ export class JobService {
       where += ` AND model = $${params.length}`;
     }
     if (o.cursor) {
-      const [at, id] = Buffer.from(o.cursor, 'base64url').toString('utf8').split('|');
-      const when = new Date(at ?? '');
-      if (!id || Number.isNaN(when.getTime())) throw new AppError('validation_error', 'Invalid cursor', { fields: { cursor: ['Invalid cursor'] } });
+      const { when, id } = parseCursor(o.cursor);
       params.push(when, id);
       where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length}::uuid)`;
     }
@@ -242,22 +225,38 @@ export class JobService {
    * render in progress stops at its next heartbeat. MiniMax offers no cancel call, so a job already
    * sent upstream is released for the customer and the upstream cost is the operator's.
    */
-  async cancel(accountId: string, id: string): Promise<{ job: Job; canceled: boolean }> {
-    const job = await this.get(accountId, id);
+  async cancel(scope: Scope, id: string): Promise<{ job: Job; canceled: boolean }> {
+    const job = await this.get(scope, id);
     if (!LIVE_STATES.includes(job.state)) return { job, canceled: false };
     const row = await this.deps.db.tx(async (q) => {
-      const r = await transition(q, id, LIVE_STATES, 'canceled', {
+      const r = await transition(q, job.id, LIVE_STATES, 'canceled', {
         error_code: 'canceled',
         error_message: 'Canceled by the caller',
         completed_at: new Date(),
       });
       if (r) {
-        await releaseCredits(q, id, `account:${accountId}`, 'job canceled');
+        await releaseCredits(q, job.id, `account:${scope.accountId}`, 'job canceled');
         await this.deps.events.record(q, r, 'canceled');
       }
       return r;
     });
     // Read it back: the event sink may have changed columns (webhook status) after the swap.
-    return { job: await this.get(accountId, id), canceled: row !== null };
+    return { job: await this.get(scope, job.id), canceled: row !== null };
   }
+}
+
+/**
+ * A list cursor as `nextCursor` made it, or a 400: a cursor is `<ISO time>|<uuid>` in base64url,
+ * and anything else (a bad UUID, a date PostgreSQL cannot hold) is the caller's mistake, not a 500.
+ */
+function parseCursor(cursor: string): { when: Date; id: string } {
+  const [at, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const when = new Date(at ?? '');
+  const year = when.getUTCFullYear();
+  if (extra !== undefined || !id || !isUuid(id) || Number.isNaN(when.getTime()) || year < 2000 || year > 9999) {
+    throw new AppError('validation_error', 'Invalid cursor: pass nextCursor from the previous page unchanged', {
+      fields: { cursor: ['Invalid cursor'] },
+    });
+  }
+  return { when, id: id.toLowerCase() };
 }

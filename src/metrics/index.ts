@@ -1,19 +1,30 @@
 /**
  * Prometheus metrics at `/metrics`: HTTP traffic measured in-process, and the queue's state read
  * from the database at scrape time (so every process reports the same, cluster-wide truth).
+ *
+ * Not public: the figures tell a stranger how busy the business is and how much credit it holds.
+ * On the API port `/metrics` takes the admin token; with `METRICS_PORT` it moves to a port of its
+ * own (bound to `METRICS_HOST`, 127.0.0.1 by default) for a scraper on a private network.
  */
-import type { FastifyInstance } from 'fastify';
+import { createServer, type Server } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/index.js';
 
 export interface Metrics {
   registry: Registry;
-  register(app: FastifyInstance): void;
+  /**
+   * Counts the app's requests. With `guard`, serves `/metrics` on the app behind it; without, the
+   * caller serves them elsewhere (`listen`).
+   */
+  register(app: FastifyInstance, opts: { guard?: ((req: FastifyRequest) => void) | undefined }): void;
+  /** Serves `/metrics` alone on a port of its own; resolves once listening. */
+  listen(port: number, host: string): Promise<Server>;
 }
 
 /**
  * @example
- * const metrics = createMetrics(db); metrics.register(app); // GET /metrics
+ * const metrics = createMetrics(db); metrics.register(app, { guard: checkAdmin }); // GET /metrics with the admin token
  */
 export function createMetrics(db: Db): Metrics {
   const registry = new Registry();
@@ -67,16 +78,35 @@ export function createMetrics(db: Db): Metrics {
 
   return {
     registry,
-    register(app) {
+    register(app, opts) {
       app.addHook('onResponse', async (req, reply) => {
         const route = req.routeOptions.url ?? 'unmatched';
         if (route === '/metrics') return;
         requests.inc({ method: req.method, route, status: String(reply.statusCode) });
         latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
       });
-      app.get('/metrics', { config: { public: true } }, async (_req, reply) =>
-        reply.type(registry.contentType).send(await registry.metrics()),
-      );
+      const guard = opts.guard;
+      if (!guard) return;
+      app.get('/metrics', { config: { public: true } }, async (req, reply) => {
+        guard(req);
+        return reply.type(registry.contentType).send(await registry.metrics());
+      });
+    },
+    listen(port, host) {
+      const server = createServer((req, res) => {
+        if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served here\n');
+          return;
+        }
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n'),
+        );
+      });
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve(server));
+      });
     },
   };
 }

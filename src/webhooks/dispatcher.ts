@@ -137,7 +137,7 @@ export class WebhookDispatcher {
     let rec: AttemptRecord;
     const startedAt = new Date();
     try {
-      const secrets = await signingSecrets(this.o.db, row.account_id);
+      const secrets = await signingSecrets(this.o.db, row.account_id, row.mode);
       rec = await sendDelivery(row, secrets, this.send, signal);
     } catch (err) {
       // Our own failure (database, a bug), not the receiver's: logged, and retried on schedule.

@@ -69,6 +69,7 @@ export class WebhookOutbox implements JobEventSink {
       id: newId('delivery'),
       jobId: row.id,
       accountId: row.account_id,
+      mode: row.mode,
       kind: type,
       event,
       format: row.dialect,

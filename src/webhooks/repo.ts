@@ -5,6 +5,7 @@
  * and its job locks the job row first, the order the job's own transactions use.
  */
 import type { Queryable } from '../db/index.js';
+import type { KeyMode } from '../billing/index.js';
 import type { JobEventType, WebhookStatus } from '../jobs/index.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'skipped';
@@ -14,6 +15,7 @@ export interface DeliveryRow {
   id: string;
   job_id: string;
   account_id: string;
+  mode: KeyMode;
   seq: number;
   kind: JobEventType;
   event: string;
@@ -57,12 +59,12 @@ const ms = (n: number): string => `($${n}::double precision * interval '1 millis
  */
 export async function insertDelivery(
   q: Queryable,
-  d: { id: string; jobId: string; accountId: string; kind: JobEventType; event: string; format: string; url: string; host: string; body: string; headers: Record<string, string>; delayMs: number },
+  d: { id: string; jobId: string; accountId: string; mode: KeyMode; kind: JobEventType; event: string; format: string; url: string; host: string; body: string; headers: Record<string, string>; delayMs: number },
 ): Promise<void> {
   await q.query(
-    `INSERT INTO webhook_deliveries (id, job_id, account_id, seq, kind, event, format, url, host, body, headers, next_attempt_at)
-     VALUES ($1, $2, $3, (SELECT COALESCE(max(seq), 0) + 1 FROM webhook_deliveries WHERE job_id = $2), $4, $5, $6, $7, $8, $9, $10, now() + ${ms(11)})`,
-    [d.id, d.jobId, d.accountId, d.kind, d.event, d.format, d.url, d.host, d.body, JSON.stringify(d.headers), d.delayMs],
+    `INSERT INTO webhook_deliveries (id, job_id, account_id, mode, seq, kind, event, format, url, host, body, headers, next_attempt_at)
+     VALUES ($1, $2, $3, $12, (SELECT COALESCE(max(seq), 0) + 1 FROM webhook_deliveries WHERE job_id = $2), $4, $5, $6, $7, $8, $9, $10, now() + ${ms(11)})`,
+    [d.id, d.jobId, d.accountId, d.kind, d.event, d.format, d.url, d.host, d.body, JSON.stringify(d.headers), d.delayMs, d.mode],
   );
 }
 

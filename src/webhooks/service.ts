@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
+import type { KeyMode, Scope } from '../billing/index.js';
 import type { WebhookStatus } from '../jobs/index.js';
 import type { HostResolver, UrlPolicy } from '../net/index.js';
 import type { WebhookFormats } from './formats.js';
@@ -50,6 +51,7 @@ export interface JobWebhookLog {
 
 interface JobHead {
   account_id: string;
+  mode: KeyMode;
   webhook_url: string | null;
   webhook_status: WebhookStatus | null;
   webhook_disabled_at: Date | null;
@@ -58,7 +60,7 @@ interface JobHead {
 /**
  * @example
  * const svc = new WebhookService({ db, formats, policy, rotationWindowSeconds: 86_400 });
- * const log = await svc.log(principal.accountId, jobId);
+ * const log = await svc.log(principal, jobId);
  */
 export class WebhookService {
   constructor(
@@ -76,11 +78,14 @@ export class WebhookService {
     return this.o.formats;
   }
 
-  /** Another account's job answers 404 as if it did not exist. */
-  private async job(accountId: string, jobId: string): Promise<JobHead> {
-    const { rows } = await this.o.db.query<JobHead>('SELECT account_id, webhook_url, webhook_status, webhook_disabled_at FROM jobs WHERE id = $1', [jobId]);
+  /** Another account's job, or one of the other mode, answers 404 as if it did not exist. */
+  private async job(scope: Scope, jobId: string): Promise<JobHead> {
+    const { rows } = await this.o.db.query<JobHead>(
+      'SELECT account_id, mode, webhook_url, webhook_status, webhook_disabled_at FROM jobs WHERE id = $1',
+      [jobId],
+    );
     const job = rows[0];
-    if (!job || job.account_id !== accountId) throw new AppError('not_found', 'Job not found');
+    if (!job || job.account_id !== scope.accountId || job.mode !== scope.mode) throw new AppError('not_found', 'Job not found');
     return job;
   }
 
@@ -98,10 +103,10 @@ export class WebhookService {
    * Every event of the job and every attempt at it.
    *
    * @example
-   * const { deliveries } = await svc.log('acct_…', jobId); // deliveries[0].log[0].statusCode === 200
+   * const { deliveries } = await svc.log({ accountId: 'acct_…', mode: 'live' }, jobId); // deliveries[0].log[0].statusCode === 200
    */
-  async log(accountId: string, jobId: string): Promise<JobWebhookLog> {
-    const job = await this.job(accountId, jobId);
+  async log(scope: Scope, jobId: string): Promise<JobWebhookLog> {
+    const job = await this.job(scope, jobId);
     const { deliveries, attempts } = await deliveryLog(this.o.db, jobId);
     return {
       jobId,
@@ -139,10 +144,10 @@ export class WebhookService {
    * and re-enables an endpoint that answered 410. 409 while an attempt is in flight.
    *
    * @example
-   * const { requeued } = await svc.redeliver('acct_…', jobId); // 3
+   * const { requeued } = await svc.redeliver({ accountId: 'acct_…', mode: 'live' }, jobId); // 3
    */
-  async redeliver(accountId: string, jobId: string): Promise<{ requeued: number; webhookStatus: WebhookStatus | null }> {
-    const job = await this.job(accountId, jobId);
+  async redeliver(scope: Scope, jobId: string): Promise<{ requeued: number; webhookStatus: WebhookStatus | null }> {
+    const job = await this.job(scope, jobId);
     if (!job.webhook_url) throw new AppError('conflict', 'This job has no webhook URL; there is nothing to redeliver');
     const out = await this.o.db.tx(async (q) => {
       const r = await requeueJob(q, jobId);
@@ -150,7 +155,7 @@ export class WebhookService {
       return r;
     });
     if (out === 'in_flight') throw new AppError('conflict', 'A delivery of this job is in flight; retry in a few seconds', { retryAfterSeconds: 5 });
-    const after = await this.job(accountId, jobId);
+    const after = await this.job(scope, jobId);
     return { requeued: out.requeued, webhookStatus: after.webhook_status };
   }
 
@@ -158,19 +163,19 @@ export class WebhookService {
    * The account's Standard Webhooks secret (`whsec_…`), created on first read.
    *
    * @example
-   * const { secret } = await svc.secret('acct_…');
+   * const { secret } = await svc.secret({ accountId: 'acct_…', mode: 'live' });
    */
-  async secret(accountId: string): Promise<WebhookSecretView> {
-    return readWebhookSecret(this.o.db, accountId);
+  async secret(scope: Scope): Promise<WebhookSecretView> {
+    return readWebhookSecret(this.o.db, scope.accountId, scope.mode);
   }
 
   /**
    * A new secret; the old one keeps signing (as a second `v1,` entry) for the rotation window.
    *
    * @example
-   * const { secret, previousExpiresAt } = await svc.rotateSecret('acct_…');
+   * const { secret, previousExpiresAt } = await svc.rotateSecret({ accountId: 'acct_…', mode: 'live' });
    */
-  async rotateSecret(accountId: string): Promise<WebhookSecretView> {
-    return rotateWebhookSecret(this.o.db, accountId, this.o.rotationWindowSeconds);
+  async rotateSecret(scope: Scope): Promise<WebhookSecretView> {
+    return rotateWebhookSecret(this.o.db, scope.accountId, scope.mode, this.o.rotationWindowSeconds);
   }
 }

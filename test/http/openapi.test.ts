@@ -51,15 +51,3 @@ test('/docs renders with the bundled viewer, no CDN', async () => {
   assert.equal(js.status, 200);
   assert.ok((await js.arrayBuffer()).byteLength > 100_000);
 });
-
-test('/metrics exposes HTTP counters and cluster-wide job gauges in Prometheus format', async () => {
-  await api(r.url, r.key, 'GET', '/v2/models');
-  const res = await fetch(`${r.url}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-  const text = await res.text();
-  assert.match(text, /reelay_http_requests_total\{method="GET",route="\/v2\/models",status="200"\} [1-9]/);
-  assert.match(text, /# TYPE reelay_jobs gauge/);
-  assert.match(text, /reelay_jobs_due \d+/);
-  assert.match(text, /reelay_process_resident_memory_bytes \d+/);
-});

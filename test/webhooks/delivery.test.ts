@@ -42,7 +42,7 @@ test('every delivery carries both signatures, verified independently (standardwe
   await testDispatcher(t.db).runOnce();
   const [got] = rx.forJob(job.id);
   assert.ok(got, 'delivered');
-  const { secret } = await readWebhookSecret(t.db, t.accountId);
+  const { secret } = await readWebhookSecret(t.db, t.accountId, 'test');
   assert.deepEqual(verifyStandard(secret, got), { event: 'progress', jobId: job.id, status: 'PROCESSING', progress: 0, model: 'hailuo-2.3' });
   assert.ok(verifyApiframe(t.key, got), 'X-Webhook-Signature verifies with SHA256(apiKey)');
   assert.equal(got.headers['x-webhook-event'], 'progress');
@@ -94,7 +94,7 @@ test('a 500 is retried with the same webhook-id and body and a fresh signature; 
   const [a, b] = rx.forJob(job.id);
   assert.equal(webhookId(a!), webhookId(b!));
   assert.equal(a!.body, b!.body, 'byte-identical body across retries');
-  const { secret } = await readWebhookSecret(t.db, t.accountId);
+  const { secret } = await readWebhookSecret(t.db, t.accountId, 'test');
   verifyStandard(secret, a!);
   verifyStandard(secret, b!);
   const log = await attemptsOf(job.id);
@@ -223,8 +223,8 @@ test('bounded concurrency: a host that hangs holds at most hostConcurrency slots
 
 test('secret rotation: during the window both the old and the new secret verify; with a zero window only the new one', async () => {
   rx.reply = () => ({ status: 200 });
-  const { secret: oldSecret } = await readWebhookSecret(t.db, t.accountId);
-  const rotated = await rotateWebhookSecret(t.db, t.accountId, 60);
+  const { secret: oldSecret } = await readWebhookSecret(t.db, t.accountId, 'test');
+  const rotated = await rotateWebhookSecret(t.db, t.accountId, 'test', 60);
   assert.notEqual(rotated.secret, oldSecret);
   assert.ok(rotated.previousExpiresAt && rotated.previousExpiresAt.getTime() > Date.now() + 50_000);
   const job = await insertJob(t, { webhookUrl: rx.url() });
@@ -235,7 +235,7 @@ test('secret rotation: during the window both the old and the new secret verify;
   verifyStandard(rotated.secret, got!);
   verifyStandard(oldSecret, got!);
 
-  const again = await rotateWebhookSecret(t.db, t.accountId, 0);
+  const again = await rotateWebhookSecret(t.db, t.accountId, 'test', 0);
   assert.equal(again.previousExpiresAt, null);
   await emit(t, outbox, job.id, 'progress', { progress: 25 });
   await testDispatcher(t.db).runOnce();

@@ -63,7 +63,7 @@ function job(over: Partial<Job>): Job {
     mode: 'test',
     dialect: 'apiframe',
     model: 'hailuo-2.3',
-    input: { model: 'hailuo-2.3', prompt: 'x', image: null, durationSeconds: 6, resolution: '768p', promptOptimizer: true, fastPretreatment: false, original: {} },
+    input: { model: 'hailuo-2.3', prompt: 'x', image: null, durationSeconds: 6, resolution: '768p', promptOptimizer: true, fastPretreatment: false, modality: null, original: {} },
     state: 'running',
     progress: 50,
     price: 48,

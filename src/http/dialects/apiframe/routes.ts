@@ -1,24 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../errors.js';
-import { checkRequest, describeCatalog, findModel, MODELS } from '../../../catalog/index.js';
+import { describeCatalog, resolveRequest } from '../../../catalog/index.js';
 import { readWallets } from '../../../billing/index.js';
 import { isUuid } from '../../../ids.js';
 import { principalOf, type AppDeps } from '../../context.js';
-import { parseOr400, violationsOr400 } from '../../validation.js';
-import { APIFRAME_PATHS, generateBody, listQuery, toCanonical } from './schema.js';
+import { parseOr400 } from '../../validation.js';
+import { APIFRAME_WORDING, generateBody, listQuery, toDraft } from './schema.js';
 import { apiframeStatus, renderJob, statesFor } from './render.js';
 
 const config = { dialect: 'apiframe' };
-
-function idempotencyKey(header: unknown): string | undefined {
-  if (header === undefined) return undefined;
-  if (typeof header !== 'string' || header.length === 0 || header.length > 255) {
-    throw new AppError('validation_error', 'Idempotency-Key must be 1 to 255 characters', {
-      fields: { 'Idempotency-Key': ['Must be 1 to 255 characters'] },
-    });
-  }
-  return header;
-}
 
 function jobId(id: string): string {
   if (!isUuid(id)) throw new AppError('validation_error', 'Job id must be a UUID', { fields: { id: ['Must be a UUID'] } });
@@ -29,35 +19,30 @@ function jobId(id: string): string {
 export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
   app.post('/v2/videos/generate', { config }, async (req, reply) => {
     const body = parseOr400(generateBody, req.body);
-    const model = findModel(body.model);
-    if (!model) {
-      violationsOr400([{ field: 'model', message: `Unknown model "${body.model}". Available: ${MODELS.map((m) => m.id).join(', ')}` }], APIFRAME_PATHS);
-    }
-    const request = toCanonical(body, model!.defaults);
-    violationsOr400(checkRequest(request), APIFRAME_PATHS);
     const webhookUrl = body.webhookUrl ?? body.webhook_url;
-    // Before anything is stored or held: a refused URL creates and charges nothing.
-    if (webhookUrl !== undefined) await deps.webhooks.checkUrl(webhookUrl, body.webhookUrl !== undefined ? 'webhookUrl' : 'webhook_url');
     const { job, replayed } = await deps.jobs.submit({
       principal: principalOf(req),
       dialect: 'apiframe',
-      request,
+      request: toDraft(body),
+      wording: APIFRAME_WORDING,
       original: body,
-      imageFieldPath: APIFRAME_PATHS.image,
-      webhook: webhookUrl ? { url: webhookUrl, events: body.webhookEvents ?? null } : undefined,
-      idempotencyKey: idempotencyKey(req.headers['idempotency-key']),
+      webhook:
+        webhookUrl !== undefined
+          ? { url: webhookUrl, field: body.webhookUrl !== undefined ? 'webhookUrl' : 'webhook_url', events: body.webhookEvents ?? null }
+          : undefined,
+      idempotencyKey: req.headers['idempotency-key'],
     });
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(202).send({ jobId: job.id, status: apiframeStatus(job.state) });
   });
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id', { config }, async (req) => {
-    const job = await deps.jobs.get(principalOf(req).accountId, jobId(req.params.id));
+    const job = await deps.jobs.get(principalOf(req), jobId(req.params.id));
     return renderJob(deps, req, job);
   });
 
   app.post<{ Params: { id: string } }>('/v2/jobs/:id/cancel', { config }, async (req, reply) => {
-    const { job, canceled } = await deps.jobs.cancel(principalOf(req).accountId, jobId(req.params.id));
+    const { job, canceled } = await deps.jobs.cancel(principalOf(req), jobId(req.params.id));
     if (!canceled) {
       throw new AppError('conflict', `Job is already ${apiframeStatus(job.state)}; nothing to cancel`, {
         extra: { status: apiframeStatus(job.state) },
@@ -68,7 +53,7 @@ export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/v2/jobs', { config }, async (req) => {
     const q = parseOr400(listQuery, req.query ?? {});
-    const { jobs, nextCursor } = await deps.jobs.list(principalOf(req).accountId, {
+    const { jobs, nextCursor } = await deps.jobs.list(principalOf(req), {
       states: q.status ? statesFor(q.status) : undefined,
       model: q.model,
       limit: q.limit,
@@ -81,8 +66,9 @@ export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/v2/me', { config }, async (req) => {
     const p = principalOf(req);
-    const wallets = await readWallets(deps.db, p.accountId);
-    const wallet = wallets.find((w) => w.mode === p.mode);
+    // Only the caller's mode: a test key learns nothing of the live wallet.
+    const wallets = (await readWallets(deps.db, p.accountId)).filter((w) => w.mode === p.mode);
+    const wallet = wallets[0];
     return {
       user: null,
       team: { id: p.accountId, name: p.accountName, plan: p.planId, credits: wallet?.available ?? 0, customerId: null },
@@ -94,11 +80,10 @@ export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
 
   app.post('/v2/videos/quote', { config }, async (req) => {
     const body = parseOr400(generateBody, req.body);
-    const model = findModel(body.model);
-    if (!model) violationsOr400([{ field: 'model', message: `Unknown model "${body.model}"` }], APIFRAME_PATHS);
-    const request = toCanonical(body, model!.defaults);
-    violationsOr400(checkRequest(request), APIFRAME_PATHS);
-    return { model: request.model, resolution: request.resolution, duration: request.durationSeconds, creditCost: deps.jobs.quote(request) };
+    const draft = toDraft(body);
+    const creditCost = deps.jobs.quote(draft, APIFRAME_WORDING);
+    const request = resolveRequest(draft);
+    return { model: request.model, resolution: request.resolution, duration: request.durationSeconds, creditCost };
   });
 }
 

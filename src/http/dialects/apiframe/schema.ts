@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CanonicalField, GenerateRequest } from '../../../catalog/index.js';
+import type { GenerateDraft, RuleWording } from '../../../catalog/index.js';
 
 /** `POST /v2/videos/generate` for the Hailuo family, as Apiframe's spec has it (strict: unknown fields are errors). */
 export const generateBody = z
@@ -26,26 +26,29 @@ export const generateBody = z
 
 export type GenerateBody = z.infer<typeof generateBody>;
 
-export const APIFRAME_PATHS: Record<CanonicalField, string> = {
-  model: 'model',
-  prompt: 'prompt',
-  image: 'hailuoParams.image',
-  durationSeconds: 'hailuoParams.duration',
-  resolution: 'hailuoParams.resolution',
-  promptOptimizer: 'hailuoParams.prompt_optimizer',
+/** Apiframe's field paths for the catalog's rules (its messages are the catalog's own). */
+export const APIFRAME_WORDING: RuleWording = {
+  paths: {
+    model: 'model',
+    prompt: 'prompt',
+    image: 'hailuoParams.image',
+    durationSeconds: 'hailuoParams.duration',
+    resolution: 'hailuoParams.resolution',
+    promptOptimizer: 'hailuoParams.prompt_optimizer',
+  },
 };
 
-/** Apiframe body → canonical request, applying the model's defaults. */
-export function toCanonical(b: GenerateBody, defaults: { durationSeconds: number; resolution: string; promptOptimizer: boolean }): GenerateRequest {
+/** Apiframe body → canonical draft; what the caller left out takes the model's defaults. */
+export function toDraft(b: GenerateBody): GenerateDraft {
   const p = b.hailuoParams ?? {};
   return {
     model: b.model,
-    prompt: b.prompt ?? null,
-    image: p.image ?? null,
-    durationSeconds: p.duration ?? defaults.durationSeconds,
-    resolution: (p.resolution ?? defaults.resolution).toLowerCase(),
-    promptOptimizer: p.prompt_optimizer ?? defaults.promptOptimizer,
-    fastPretreatment: p.fast_pretreatment ?? false,
+    prompt: b.prompt,
+    image: p.image,
+    durationSeconds: p.duration,
+    resolution: p.resolution,
+    promptOptimizer: p.prompt_optimizer,
+    fastPretreatment: p.fast_pretreatment,
   };
 }
 

@@ -114,18 +114,18 @@ export function registerApiframeWebhooks(app: FastifyInstance, deps: AppDeps): v
   deps.webhooks.formats.register('apiframe', apiframeWebhookFormat);
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id/webhooks', { config }, async (req) => {
-    return renderLog(await deps.webhooks.log(principalOf(req).accountId, jobId(req.params.id)));
+    return renderLog(await deps.webhooks.log(principalOf(req), jobId(req.params.id)));
   });
 
   app.post<{ Params: { id: string } }>('/v2/jobs/:id/webhooks/redeliver', { config }, async (req, reply) => {
     const id = jobId(req.params.id);
-    const out = await deps.webhooks.redeliver(principalOf(req).accountId, id);
+    const out = await deps.webhooks.redeliver(principalOf(req), id);
     return reply.code(202).send({ jobId: id, requeued: out.requeued, webhookStatus: out.webhookStatus });
   });
 
-  app.get('/v2/webhooks/secret', { config }, async (req) => renderSecret(await deps.webhooks.secret(principalOf(req).accountId)));
+  app.get('/v2/webhooks/secret', { config }, async (req) => renderSecret(await deps.webhooks.secret(principalOf(req))));
 
-  app.post('/v2/webhooks/secret/rotate', { config }, async (req) => renderSecret(await deps.webhooks.rotateSecret(principalOf(req).accountId)));
+  app.post('/v2/webhooks/secret/rotate', { config }, async (req) => renderSecret(await deps.webhooks.rotateSecret(principalOf(req))));
 }
 
 const tag = 'Webhooks';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CanonicalField, GenerateRequest } from '../../../catalog/index.js';
+import { fieldError } from '../../../errors.js';
+import type { GenerateDraft, RuleWording } from '../../../catalog/index.js';
 
 /**
  * "API in One" (seeds/001): `model` is `hailuo-2-3` (the standard sub-model) or a sub-model id.
@@ -27,28 +28,38 @@ export const apiInOneBody = z
 
 export type ApiInOneBody = z.infer<typeof apiInOneBody>;
 
-export const APIINONE_PATHS: Record<CanonicalField, string> = {
-  model: 'model',
-  prompt: 'prompt',
-  image: 'image',
-  durationSeconds: 'duration',
-  resolution: 'resolution',
-  promptOptimizer: 'model',
+/** API in One's field paths; its sub-models fix the model, and all of them are image-to-video. */
+export const APIINONE_WORDING: RuleWording = {
+  paths: {
+    model: 'model',
+    prompt: 'prompt',
+    image: 'image',
+    durationSeconds: 'duration',
+    resolution: 'resolution',
+    promptOptimizer: 'model',
+  },
+  messages: {
+    combination_unsupported: () => 'resolution "1080P" supports duration "6" only; use "768P" for "10"',
+  },
 };
 
 export function subModelOf(model: string): SubModel | undefined {
   return model in SUB_MODELS ? (model as SubModel) : undefined;
 }
 
-export function toCanonical(sub: SubModel, b: ApiInOneBody): GenerateRequest {
+/** An API in One body → canonical draft; a model name outside its three sub-models is a 400 here. */
+export function toDraft(b: ApiInOneBody): GenerateDraft {
+  const sub = subModelOf(b.model);
+  if (!sub) throw fieldError('model', `Unknown model "${b.model}". Use one of: ${Object.keys(SUB_MODELS).join(', ')}`);
   return {
     model: SUB_MODELS[sub],
     prompt: b.prompt,
     image: b.image,
     durationSeconds: Number(b.duration),
-    resolution: b.resolution.toLowerCase(),
+    resolution: b.resolution,
     promptOptimizer: true,
     fastPretreatment: false,
+    modality: 'i2v',
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The one catalogue of errors Reelay can report. Every code has exactly one HTTP status here;
  * dialects translate code + message into their own envelope, never invent statuses of their own.
- * `docs/errors.md` is kept in step with this list by a test.
+ * `docs/errors.md` is kept in step with this list by test/http/errors-doc.test.ts.
  */
 export const ERROR_CODES = {
   invalid_json: { status: 400, retryable: false, summary: 'The request body is not valid JSON.' },
@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, retryable: false, summary: 'The request conflicts with the current state (e.g. an Idempotency-Key reused with another body, a job already finished).' },
   payload_too_large: { status: 413, retryable: false, summary: 'The request body is over the size limit.' },
   unsupported_media_type: { status: 415, retryable: false, summary: 'The request body is not JSON.' },
-  rate_limited: { status: 429, retryable: true, summary: 'Too many requests for this key; retry after `Retry-After` seconds.' },
+  rate_limited: { status: 429, retryable: true, summary: 'Too many requests for this account and mode (the plan\'s limit, shared by its keys); retry after `Retry-After` seconds.' },
   internal: { status: 500, retryable: true, summary: 'An unexpected error; the message is logged with the request id, never returned.' },
   provider_unavailable: { status: 503, retryable: true, summary: 'No upstream can take this job now (not configured, or unhealthy).' },
   unavailable: { status: 503, retryable: true, summary: 'The service is starting or shutting down.' },

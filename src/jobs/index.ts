@@ -6,6 +6,6 @@ export { sweep } from './sweeper.js';
 export { failJob } from './runner.js';
 export { providerCallbacks, type ProviderCallbacks } from './callbacks.js';
 export { spreadDue } from './repo.js';
-export { LIVE_STATES, FINAL_STATES, type Job, type JobState, type JobInput, type JobResult } from './types.js';
+export { LIVE_STATES, FINAL_STATES, JOB_FAILURE_CODES, type JobErrorCodeOrCanceled, type Job, type JobState, type JobInput, type JobResult } from './types.js';
 export { noJobEvents, PROGRESS_STEP, type JobEventSink, type JobEventType } from './events.js';
 export { rowToJob, type JobRow, type WebhookStatus } from './types.js';

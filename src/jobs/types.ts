@@ -1,6 +1,6 @@
 import type { GenerateRequest } from '../catalog/index.js';
 import type { KeyMode } from '../billing/index.js';
-import type { JobErrorCode } from '../providers/index.js';
+import { JOB_ERROR_CODES, type JobErrorCode } from '../providers/index.js';
 
 export type JobState = 'queued' | 'submitting' | 'running' | 'finalizing' | 'completed' | 'failed' | 'canceled';
 export const LIVE_STATES: readonly JobState[] = ['queued', 'submitting', 'running', 'finalizing'];
@@ -25,6 +25,9 @@ export interface JobResult {
 }
 
 export type JobErrorCodeOrCanceled = JobErrorCode | 'canceled';
+
+/** Every `errorCode` a job can end with; each dialect maps all of them (test/http/errors-doc.test.ts). */
+export const JOB_FAILURE_CODES: readonly JobErrorCodeOrCanceled[] = [...JOB_ERROR_CODES, 'canceled'];
 
 /** Webhook deliveries of a job: anything undelivered, all delivered, or one gave up / the endpoint answered 410. */
 export type WebhookStatus = 'pending' | 'delivered' | 'failed';

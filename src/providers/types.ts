@@ -2,16 +2,19 @@ import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../catalog/index.js';
 
 /** Why a job failed, in Reelay's words; dialects turn these into their own codes. */
-export type JobErrorCode =
-  | 'content_policy'
-  | 'invalid_params'
-  | 'upstream_error'
-  | 'upstream_auth'
-  | 'provider_balance'
-  | 'provider_unavailable'
-  | 'timeout'
-  | 'render_failed'
-  | 'internal';
+/** Why a job failed: one closed list that every dialect maps (docs/errors.md, "Job failure codes"). */
+export const JOB_ERROR_CODES = [
+  'content_policy',
+  'invalid_params',
+  'upstream_error',
+  'upstream_auth',
+  'provider_balance',
+  'provider_unavailable',
+  'timeout',
+  'render_failed',
+  'internal',
+] as const;
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
 /** What a provider is asked to make: the canonical request, with the input image already vetted and stored. */
 export interface ProviderJob {

@@ -1,6 +1,23 @@
 import type { FastifyRequest } from 'fastify';
-import type { Job, JobState } from '../../../jobs/index.js';
+import type { Job, JobErrorCodeOrCanceled, JobState } from '../../../jobs/index.js';
 import { fileUrl, type AppDeps } from '../../context.js';
+
+/**
+ * Our job failure codes as Apiframe's `errorCode` (Apiframe documents none, so ours are shown as
+ * they are; the table exists so that a new code cannot ship without a decision here).
+ */
+export const APIFRAME_FAILURE_CODES: Readonly<Record<JobErrorCodeOrCanceled, string>> = {
+  content_policy: 'content_policy',
+  invalid_params: 'invalid_params',
+  upstream_error: 'upstream_error',
+  upstream_auth: 'upstream_auth',
+  provider_balance: 'provider_balance',
+  provider_unavailable: 'provider_unavailable',
+  timeout: 'timeout',
+  render_failed: 'render_failed',
+  internal: 'internal',
+  canceled: 'canceled',
+};
 
 export type ApiframeStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
@@ -55,7 +72,7 @@ export function renderJob(deps: AppDeps, req: FastifyRequest, job: Job): Record<
     progress: job.state === 'completed' ? 100 : job.progress,
     result: renderResult(deps, req, job),
     error: job.errorMessage,
-    errorCode: job.errorCode,
+    errorCode: job.errorCode ? APIFRAME_FAILURE_CODES[job.errorCode] : null,
     creditCost: job.price,
     webhookStatus: job.webhookStatus,
     input: job.input.original,

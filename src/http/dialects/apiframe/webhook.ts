@@ -10,7 +10,7 @@ import { isUuid } from '../../../ids.js';
 import type { JobWebhookLog, WebhookFormat, WebhookSecretView } from '../../../webhooks/index.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import type { RouteDoc } from '../../openapi/types.js';
-import { apiframeStatus, renderResultWith } from './render.js';
+import { APIFRAME_FAILURE_CODES, apiframeStatus, renderResultWith } from './render.js';
 
 const config = { dialect: 'apiframe' };
 
@@ -52,7 +52,7 @@ export const apiframeWebhookFormat: WebhookFormat = {
     } else if (type === 'progress') {
       payload = { event, jobId: job.id, status: 'PROCESSING', progress: job.progress, model: job.model };
     } else {
-      payload = { event, jobId: job.id, status: apiframeStatus(job.state), error: job.errorMessage, errorCode: job.errorCode, model: job.model };
+      payload = { event, jobId: job.id, status: apiframeStatus(job.state), error: job.errorMessage, errorCode: job.errorCode ? APIFRAME_FAILURE_CODES[job.errorCode] : null, model: job.model };
     }
     const body = JSON.stringify(payload);
     const headers: Record<string, string> = { 'X-Webhook-Event': event };

@@ -1,8 +1,22 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppError } from '../../../errors.js';
-import type { Job, JobState } from '../../../jobs/index.js';
+import type { Job, JobErrorCodeOrCanceled, JobState } from '../../../jobs/index.js';
 import { fileUrl, type AppDeps } from '../../context.js';
 import { subModelFor } from './schema.js';
+
+/** Our job failure codes as API in One's `error.code` (its seed shows no task errors; ours, as they are). */
+export const APIINONE_FAILURE_CODES: Readonly<Record<JobErrorCodeOrCanceled, string>> = {
+  content_policy: 'content_policy',
+  invalid_params: 'invalid_params',
+  upstream_error: 'upstream_error',
+  upstream_auth: 'upstream_auth',
+  provider_balance: 'provider_balance',
+  provider_unavailable: 'provider_unavailable',
+  timeout: 'timeout',
+  render_failed: 'render_failed',
+  internal: 'internal',
+  canceled: 'canceled',
+};
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'canceled';
 
@@ -46,7 +60,7 @@ export function renderTaskWith(job: Job, urlFor: (key: string) => string): Recor
           bytes: v!.bytes,
         }
       : null,
-    error: job.errorCode ? { code: job.errorCode, message: job.errorMessage } : null,
+    error: job.errorCode ? { code: APIINONE_FAILURE_CODES[job.errorCode], message: job.errorMessage } : null,
     credits: job.price,
     credits_charged: job.state === 'completed' ? job.price : 0,
     created_at: job.createdAt.toISOString(),

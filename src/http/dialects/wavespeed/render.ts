@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Job, JobState } from '../../../jobs/index.js';
+import type { Job, JobErrorCodeOrCanceled, JobState } from '../../../jobs/index.js';
 import type { AppError } from '../../../errors.js';
 import { baseUrl, fileUrl, type AppDeps } from '../../context.js';
 import { variantIdFor } from './variants.js';
@@ -18,7 +18,8 @@ const STATUS: Record<JobState, WavespeedStatus> = {
 };
 
 /** WaveSpeed's task error codes (docs/error-codes): 1xxx fix the request, 5xxx retry. */
-const TASK_CODES: Record<string, number> = {
+/** Our job failure codes in WaveSpeed's numeric task codes (every code has one: the type says so). */
+export const WAVESPEED_FAILURE_CODES: Readonly<Record<JobErrorCodeOrCanceled, number>> = {
   content_policy: 1200,
   invalid_params: 1401,
   upstream_error: 1403,
@@ -45,7 +46,7 @@ export function renderPrediction(base: string, job: Job, fileUrlFor: (key: strin
     status: STATUS[job.state],
     created_at: job.createdAt.toISOString(),
     error: job.errorMessage ?? '',
-    code: job.errorCode ? (TASK_CODES[job.errorCode] ?? 5000) : 0,
+    code: job.errorCode ? WAVESPEED_FAILURE_CODES[job.errorCode] : 0,
     progress: job.state === 'completed' ? 100 : job.progress,
     executionTime: inferenceMs,
     timings: { inference: inferenceMs },

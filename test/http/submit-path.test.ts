@@ -1,0 +1,125 @@
+/**
+ * One submit path for every dialect: the same Idempotency-Key rules, the same hostile-byte
+ * refusals and the same rule table, each answered in the caller's own envelope. The dialects were
+ * once three copies of one submit path and had drifted: a 3,000-character key was a 500 on
+ * /api/v3 and /api/v1, `t2v-pro` replayed a `t2v-standard` job, NUL bytes were a 500 from jsonb.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, startReelay, type TestReelay } from '../support/reelay.js';
+
+let r: TestReelay;
+before(async () => {
+  r = await startReelay({ allowPrivateUrls: true, allowHttpUrls: true });
+});
+after(async () => r.stop());
+
+const WS = '/api/v3/minimax/hailuo-2.3';
+const IMG = 'data:image/png;base64,not-needed-for-these-tests';
+
+/** One submit per dialect, with a body builder so each test varies one thing. */
+const DIALECTS = [
+  { name: 'apiframe', path: '/v2/videos/generate', body: (prompt: string) => ({ model: 'hailuo-2.3', prompt }), auth: 'x-api-key' },
+  { name: 'wavespeed', path: `${WS}/t2v-standard`, body: (prompt: string) => ({ prompt }), auth: 'bearer' },
+  { name: 'apiinone', path: '/api/v1/videos/generations', body: (prompt: string) => ({ model: 'hailuo-2-3', prompt, image: IMG }), auth: 'bearer' },
+] as const;
+
+function send(d: (typeof DIALECTS)[number], body: unknown, headers: Record<string, string> = {}) {
+  const auth = d.auth === 'bearer' ? { authorization: `Bearer ${r.key}` } : {};
+  return api(r.url, d.auth === 'bearer' ? null : r.key, 'POST', d.path, body, { ...auth, ...headers });
+}
+
+/** The message of an error in any of the three envelopes. */
+function messageOf(name: string, body: Record<string, unknown>): string {
+  if (name === 'apiframe') return String(body.error);
+  if (name === 'wavespeed') return String(body.message);
+  return String((body.error as { message: string }).message);
+}
+
+test('an Idempotency-Key over 255 characters or with a control character is a 400 in every dialect, never a 500', async () => {
+  for (const d of DIALECTS) {
+    for (const key of ['k'.repeat(3000), 'tab\there', 'caf\u00e9']) {
+      const res = await send(d, d.body('idempotency key shape'), { 'idempotency-key': key });
+      assert.equal(res.status, 400, `${d.name} ${JSON.stringify(key.slice(0, 12))}: ${JSON.stringify(res.body)}`);
+      assert.match(messageOf(d.name, res.body), /Idempotency-Key/);
+    }
+  }
+});
+
+test('WaveSpeed: t2v-pro with the Idempotency-Key of a t2v-standard job is a 409, not a replay of the 768p job', async () => {
+  const headers = { authorization: `Bearer ${r.key}`, 'idempotency-key': 'ws-route-differs' };
+  const first = await api(r.url, null, 'POST', `${WS}/t2v-standard`, { prompt: 'same body, other route' }, headers);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const again = await api(r.url, null, 'POST', `${WS}/t2v-standard`, { prompt: 'same body, other route' }, headers);
+  assert.equal((again.body.data as { id: string }).id, (first.body.data as { id: string }).id, 'same route replays');
+  const pro = await api(r.url, null, 'POST', `${WS}/t2v-pro`, { prompt: 'same body, other route' }, headers);
+  assert.equal(pro.status, 409, JSON.stringify(pro.body));
+  assert.equal(pro.body.code, 409, 'WaveSpeed envelope');
+});
+
+test('WaveSpeed: ?webhook= is part of the request an Idempotency-Key stands for', async () => {
+  const headers = { authorization: `Bearer ${r.key}`, 'idempotency-key': 'ws-webhook-differs' };
+  const a = await api(r.url, null, 'POST', `${WS}/t2v-standard?webhook=${encodeURIComponent('http://127.0.0.1:9/a')}`, { prompt: 'hook' }, headers);
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  const b = await api(r.url, null, 'POST', `${WS}/t2v-standard?webhook=${encodeURIComponent('http://127.0.0.1:9/b')}`, { prompt: 'hook' }, headers);
+  assert.equal(b.status, 409, JSON.stringify(b.body));
+});
+
+test('an Idempotency-Key replays in every dialect, and another request under it is a 409 in that dialect', async () => {
+  for (const d of DIALECTS) {
+    if (d.name === 'apiinone') continue; // its body needs a real image; covered by the shape test above
+    const headers = { 'idempotency-key': `replay-${d.name}` };
+    const one = await send(d, d.body('replay me'), headers);
+    assert.ok(one.status < 300, JSON.stringify(one.body));
+    const two = await send(d, d.body('replay me'), headers);
+    assert.equal(two.status, one.status);
+    const three = await send(d, d.body('another prompt'), headers);
+    assert.equal(three.status, 409, `${d.name}: ${JSON.stringify(three.body)}`);
+    assert.match(messageOf(d.name, three.body), /Idempotency-Key/);
+  }
+});
+
+test('NUL bytes and lone surrogates in text are a 400 naming the field, in every dialect', async () => {
+  for (const d of DIALECTS) {
+    const nul = await send(d, d.body('a\u0000b'));
+    assert.equal(nul.status, 400, `${d.name} NUL: ${JSON.stringify(nul.body)}`);
+    assert.match(messageOf(d.name, nul.body), /prompt/);
+    // Valid JSON whose string holds an unpaired surrogate (JSON.stringify would escape it the same way).
+    const raw = JSON.stringify(d.body('SURROGATE')).replace('SURROGATE', 'x\\ud800y');
+    const lone = await send(d, raw);
+    assert.equal(lone.status, 400, `${d.name} lone surrogate: ${JSON.stringify(lone.body)}`);
+  }
+  const key = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'ok', ['we\u0000ird']: 1 });
+  assert.equal(key.status, 400, 'an object key with NUL');
+  const query = await api(r.url, null, 'POST', `${WS}/t2v-standard?webhook=http://a%00b`, { prompt: 'q' }, { authorization: `Bearer ${r.key}` });
+  assert.equal(query.status, 400, 'NUL in the query string');
+});
+
+test('a malformed list cursor is a 400, not a 500', async () => {
+  const uuid = '6c8e1c1e-8d3e-4a55-9f59-0d6c3f2d9a11';
+  for (const raw of ['2026-01-01T00:00:00.000Z|not-a-uuid', `+275760-09-13T00:00:00.000Z|${uuid}`, `0001-01-01T00:00:00.000Z|${uuid}`, 'garbage', `2026-01-01T00:00:00.000Z|${uuid}|x`]) {
+    const cursor = Buffer.from(raw).toString('base64url');
+    const res = await api(r.url, r.key, 'GET', `/v2/jobs?cursor=${cursor}`);
+    assert.equal(res.status, 400, `${raw}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.code, 'validation_error');
+  }
+  const good = await api(r.url, r.key, 'GET', `/v2/jobs?cursor=${Buffer.from(`2026-01-01T00:00:00.000Z|${uuid}`).toString('base64url')}`);
+  assert.equal(good.status, 200);
+});
+
+test('one rule table, each dialect in its own words: WaveSpeed names the route, Apiframe the resolution', async () => {
+  const ws = await api(r.url, null, 'POST', `${WS}/t2v-pro`, { prompt: 'ten seconds', duration: 10 }, { authorization: `Bearer ${r.key}` });
+  assert.equal(ws.status, 400);
+  assert.match(String(ws.body.message), /t2v-standard route/);
+  assert.doesNotMatch(String(ws.body.message), /768p/);
+  const af = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'x', hailuoParams: { duration: 10, resolution: '1080p' } });
+  assert.equal(af.status, 400);
+  assert.deepEqual(Object.keys(af.body.details as object), ['hailuoParams.duration']);
+  assert.match(String(af.body.error), /768p/);
+  const img = await api(r.url, null, 'POST', `${WS}/t2v-standard`, { prompt: 'x', image: 'https://example.com/a.png' }, { authorization: `Bearer ${r.key}` });
+  assert.equal(img.status, 400);
+  assert.match(String(img.body.message), /text-to-video/);
+  const noImg = await api(r.url, null, 'POST', `${WS}/i2v-standard`, { prompt: 'x' }, { authorization: `Bearer ${r.key}` });
+  assert.equal(noImg.status, 400);
+  assert.match(String(noImg.body.message), /requires an image/);
+});

@@ -80,12 +80,22 @@ export function createWebhooks(d: WebhooksDeps): Webhooks {
     baseUrl: () => d.publicBaseUrl().replace(/\/+$/, ''),
     retryScheduleMs: c.webhookRetryScheduleMs,
     log: d.log,
+    // Links in a payload must still work at its last retry: the whole schedule plus the longest
+    // Retry-After we honour plus a day for the receiver to fetch, or the usual TTL if longer.
     fileUrl: (key) => {
-      const exp = expiryFor(Date.now(), c.fileUrlTtlSeconds);
+      const retryWindowMs = c.webhookRetryScheduleMs.reduce((a, b) => a + b, 0) + c.webhookRetryAfterMaxMs;
+      const exp = expiryFor(Date.now(), Math.max(c.fileUrlTtlSeconds, Math.ceil(retryWindowMs / 1000) + 24 * 3600));
       return { url: d.publicBaseUrl().replace(/\/+$/, '') + signedPath(d.fileSigningSecret, key, exp), expiresAt: new Date(exp * 1000) };
     },
   });
-  const service = new WebhookService({ db: d.db, formats, policy, rotationWindowSeconds: c.webhookSecretRotationWindowSeconds, lookup: d.lookup });
+  const service = new WebhookService({
+    db: d.db,
+    formats,
+    policy,
+    rotationWindowSeconds: c.webhookSecretRotationWindowSeconds,
+    lookup: d.lookup,
+    refreshLinks: (q, jobId) => outbox.refreshLinks(q, jobId),
+  });
   const dispatcher = new WebhookDispatcher({
     db: d.db,
     log: d.log,

@@ -2,7 +2,7 @@
  * What the HTTP layer asks of webhooks: a job's delivery log, manual redelivery, the account's
  * signing secret, and the submit-time URL check. Dialect-neutral; routes render the results.
  */
-import type { Db } from '../db/index.js';
+import type { Db, Queryable } from '../db/index.js';
 import { AppError } from '../errors.js';
 import type { KeyMode, Scope } from '../billing/index.js';
 import type { WebhookStatus } from '../jobs/index.js';
@@ -70,6 +70,8 @@ export class WebhookService {
       policy: UrlPolicy;
       rotationWindowSeconds: number;
       lookup?: HostResolver | undefined;
+      /** Re-renders `completed` bodies on redelivery, so their file links work again. */
+      refreshLinks?: ((q: Queryable, jobId: string) => Promise<void>) | undefined;
     },
   ) {}
 
@@ -151,6 +153,7 @@ export class WebhookService {
     if (!job.webhook_url) throw new AppError('conflict', 'This job has no webhook URL; there is nothing to redeliver');
     const out = await this.o.db.tx(async (q) => {
       const r = await requeueJob(q, jobId);
+      if (r !== 'in_flight' && this.o.refreshLinks) await this.o.refreshLinks(q, jobId);
       if (r !== 'in_flight' && r.requeued > 0) await q.query('SELECT pg_notify($1, $2)', [WEBHOOK_CHANNEL, jobId]);
       return r;
     });

@@ -25,7 +25,7 @@ const DIALECTS = [
 ] as const;
 
 function send(d: (typeof DIALECTS)[number], body: unknown, headers: Record<string, string> = {}) {
-  const auth = d.auth === 'bearer' ? { authorization: `Bearer ${r.key}` } : {};
+  const auth: Record<string, string> = d.auth === 'bearer' ? { authorization: `Bearer ${r.key}` } : {};
   return api(r.url, d.auth === 'bearer' ? null : r.key, 'POST', d.path, body, { ...auth, ...headers });
 }
 

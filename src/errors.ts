@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, retryable: false, summary: 'No such resource for this account (another account\'s resources also answer 404).' },
   method_not_allowed: { status: 405, retryable: false, summary: 'The route exists but not with this method.' },
   conflict: { status: 409, retryable: false, summary: 'The request conflicts with the current state (e.g. an Idempotency-Key reused with another body, a job already finished).' },
+  headers_too_large: { status: 431, retryable: false, summary: 'The request headers are over the server\'s limit (16 KB); send less in headers.' },
   payload_too_large: { status: 413, retryable: false, summary: 'The request body is over the size limit.' },
   unsupported_media_type: { status: 415, retryable: false, summary: 'The request body is not JSON.' },
   rate_limited: { status: 429, retryable: true, summary: 'Too many requests for this account and mode (the plan\'s limit, shared by its keys); retry after `Retry-After` seconds.' },

@@ -1,4 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type ConnectionError, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticate } from './auth.js';
@@ -34,6 +36,31 @@ function dialectOfUrl(url: string): string {
 }
 
 /**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, a malformed
+ * request line) still get a JSON answer in the dialect's envelope, guessed from the request line,
+ * instead of Fastify's own `{"statusCode", "error", "message"}`.
+ */
+function answerClientError(err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  const appErr =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new AppError('headers_too_large', 'The request headers are over 16 KB; send less in headers (data belongs in the body)')
+      : new AppError('validation_error', 'Malformed HTTP request');
+  // Typed as Buffer's JSON form, but Node hands over the Buffer itself.
+  const raw: unknown = err.rawPacket;
+  const head = Buffer.isBuffer(raw) ? raw.toString('latin1', 0, 2048) : '';
+  const url = /^[A-Z]+ (\S+)/.exec(head)?.[1] ?? '/';
+  const body = JSON.stringify(rendererFor(dialectOfUrl(url))(appErr, newId('request')));
+  socket.end(
+    `HTTP/1.1 ${appErr.status} ${STATUS_CODES[appErr.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
  * Builds the HTTP app without listening, so tests can `inject()` or `listen({ port: 0 })`.
  *
  * @example
@@ -46,6 +73,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => newId('request'),
     requestIdHeader: false,
+    clientErrorHandler: answerClientError,
   });
 
   const routes: { method: string; url: string }[] = [];

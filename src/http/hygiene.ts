@@ -12,25 +12,28 @@ function badText(s: string): boolean {
 
 /**
  * The path of the first string (value or object key) that PostgreSQL could not store, or null.
+ * Iterative, not recursive: a body of 100,000 nested arrays is valid JSON and must not overflow
+ * the stack (that would be a 500).
  *
  * @example
  * unstorableTextAt({ prompt: 'a\u0000b' }); // 'prompt'
  */
-export function unstorableTextAt(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return badText(value) ? path || '(body)' : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const hit = unstorableTextAt(value[i], `${path}[${i}]`);
-      if (hit) return hit;
-    }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const here = path ? `${path}.${k}` : k;
-      if (badText(k)) return here;
-      const hit = unstorableTextAt(v, here);
-      if (hit) return hit;
+export function unstorableTextAt(value: unknown): string | null {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (badText(v)) return path || '(body)';
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}[${i}]`]);
+    } else if (v && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i]!;
+        const here = path ? `${path}.${k}` : k;
+        if (badText(k)) return here;
+        stack.push([child, here]);
+      }
     }
   }
   return null;

@@ -1,5 +1,6 @@
 /**
- * `reelay` command line. `serve` starts the API and workers; more commands arrive with the CLI work.
+ * `reelay` command line: `serve`, `migrate`, the client commands (`generate`, `jobs`) and the admin
+ * commands. Every command's options are declared in OPTIONS and parsed strictly before it runs.
  */
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createReelay } from '../server.js';

@@ -7,14 +7,23 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
+/**
+ * The path without its query (signed file URLs carry their signature there) and with a `:token`
+ * route parameter masked: MiniMax's callback path is a per-deployment secret.
+ */
+function loggedPath(request: FastifyRequest): string {
+  const path = request.url.split('?')[0] ?? '';
+  const token = (request.params as Record<string, unknown> | undefined)?.token;
+  return typeof token === 'string' && token ? path.replace(token, '…') : path;
+}
+
 export class OneLineRequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const line = {
       method: request.method,
-      // The path without its query: signed file URLs carry their signature there.
-      url: request.url.split('?')[0],
+      url: loggedPath(request),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
     };

@@ -21,9 +21,10 @@ interface Line {
   ms?: number;
 }
 
-test('one log line per request (method, url, status, ms, request id); successful reads at debug, writes and errors at info', async () => {
+test('one log line per request (method, url, status, ms, request id); successful reads at debug, writes and errors at info; secrets in paths masked', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'reelay-cli-log-'));
-  const serve = await spawnServe({ REELAY_DATA_DIR: dataDir, LOG_LEVEL: 'debug' });
+  // MiniMax on (at an address that answers nothing) with PUBLIC_URL, so the secret callback route exists.
+  const serve = await spawnServe({ REELAY_DATA_DIR: dataDir, LOG_LEVEL: 'debug', MINIMAX_API_KEY: 'mm-key', MINIMAX_BASE_URL: 'http://127.0.0.1:9', PUBLIC_URL: 'http://127.0.0.1:9' });
   try {
     const key = /rl_test_\w+/.exec(serve.output())?.[0];
     assert.ok(key, serve.output());
@@ -39,6 +40,7 @@ test('one log line per request (method, url, status, ms, request id); successful
     await send('POST', '/v2/videos/generate', { prompt: 'x', model: 'hailuo-2.3', hailuoParams: { duration: 7 } });
     await send('POST', '/v2/videos/generate', { prompt: 'a castle', model: 'hailuo-2.3' });
     await send('GET', '/v2/jobs/00000000-0000-4000-8000-000000000000');
+    await send('POST', '/callbacks/minimax/not-the-secret-token-but-logged-like-one', {});
     await new Promise((resolve) => setTimeout(resolve, 500)); // pino writes asynchronously
 
     const lines = serve
@@ -50,15 +52,17 @@ test('one log line per request (method, url, status, ms, request id); successful
       const mine = lines.filter((l) => l.reqId === s.id);
       assert.equal(mine.length, 1, `${s.method} ${s.path}: ${JSON.stringify(mine)}`);
       const l = mine[0]!;
-      assert.deepEqual([l.msg, l.method, l.url, l.status], ['request', s.method, s.path.split('?')[0], s.status]);
+      const path = s.path.split('?')[0]!.replace(/^\/callbacks\/minimax\/.*/, '/callbacks/minimax/…');
+      assert.deepEqual([l.msg, l.method, l.url, l.status], ['request', s.method, path, s.status]);
       assert.equal(typeof l.ms, 'number');
       const quiet = s.method === 'GET' && s.status < 400;
       assert.equal(l.level, quiet ? 20 : 30, `${s.method} ${s.path} ${s.status} logs at ${quiet ? 'debug' : 'info'}`);
     }
     assert.ok(!lines.some((l) => /incoming request|request completed/.test(l.msg)), 'no Fastify two-line request logging');
+    assert.doesNotMatch(serve.output(), /not-the-secret-token/, 'the callback path token is masked');
     assert.deepEqual(
       sent.map((s) => s.status),
-      [200, 200, 200, 200, 400, 202, 404],
+      [200, 200, 200, 200, 400, 202, 404, 404],
     );
   } finally {
     serve.child.kill('SIGTERM');

@@ -19,25 +19,10 @@ import { runHttpBench } from './http.js';
 import { runDispatchBench } from './dispatch.js';
 import { runMemoryBench } from './memory.js';
 import { tableOf, toMarkdown } from './table.js';
+import { parseBenchArgs } from './args.js';
 
 const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'render'] as const;
 type Section = (typeof SECTIONS)[number];
-
-function parseArgs(argv: string[]): { only: Set<Section>; quick: boolean } {
-  const only = new Set<Section>(SECTIONS);
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--quick') quick = true;
-    else if (argv[i] === '--only' && argv[i + 1]) {
-      only.clear();
-      for (const s of argv[++i]!.split(',')) {
-        if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section ${s} (${SECTIONS.join(', ')})`);
-        only.add(s as Section);
-      }
-    } else throw new Error(`unknown argument ${argv[i]}; see the header of bench/run.ts`);
-  }
-  return { only, quick };
-}
 
 /** A bench file another helper owns, loaded only if it exists: `{ fn }`, or why not. */
 async function optional(file: string, exportName: string): Promise<{ fn: (opts?: object) => Promise<unknown> } | { missing: string }> {
@@ -75,7 +60,14 @@ async function machine(postgres: boolean): Promise<Record<string, unknown>> {
 }
 
 async function main(): Promise<void> {
-  const { only, quick } = parseArgs(process.argv.slice(2));
+  let args: ReturnType<typeof parseBenchArgs<Section>>;
+  try {
+    args = parseBenchArgs(process.argv.slice(2), SECTIONS);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const { only, quick } = args;
   const started = Date.now();
   const log = (line: string): void => {
     process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);

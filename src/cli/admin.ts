@@ -3,37 +3,56 @@
  * server's `/admin` API when `--url`/REELAY_URL and an admin token are given, otherwise directly
  * against the local database (the embedded PGlite in REELAY_DATA_DIR, or DATABASE_URL).
  */
-import { loadClientSettings, loadConfig } from '../config.js';
-import { migrate, openDb } from '../db/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadClientSettings, loadConfig, type Config } from '../config.js';
+import { migrate, openDb, type Db } from '../db/index.js';
 import { AdminService, applyMonthlyGrants, seedPlans, type KeyMode } from '../billing/index.js';
 import { AppError } from '../errors.js';
-import { exitCodeFor, flag, type Args } from './args.js';
+import { EXIT, exitCodeFor, flag, has, UsageError, type Args } from './args.js';
 import { HttpAdmin, type AdminApi } from './http-admin.js';
 
 type Out = (value: unknown, human: string) => void;
 
-function need(args: Args, i: number, what: string): string {
+function need(args: Args, i: number, what: string, group: string): string {
   const v = args.positionals[i];
-  if (!v) throw new AppError('validation_error', `missing ${what}; see: reelay help`);
+  if (!v) throw new UsageError(`reelay ${group}: missing ${what}; see: reelay help ${group}`);
   return v;
+}
+
+/**
+ * An account named by id (`acct_…`) or by name: operators remember "default" and "acme", not ids.
+ * Names are not unique, so an ambiguous name is refused with the ids to choose from.
+ */
+export async function resolveAccount(admin: Pick<AdminApi, 'listAccounts'>, ref: string): Promise<string> {
+  if (/^acct_/.test(ref)) return ref;
+  const all = await admin.listAccounts();
+  const named = all.filter((a) => a.name === ref);
+  if (named.length === 1) return named[0]!.id;
+  if (named.length > 1) {
+    throw new UsageError(`${named.length} accounts are named "${ref}"; use an id instead: ${named.map((a) => `${a.id} (plan ${a.plan}, created ${a.createdAt})`).join(', ')}`);
+  }
+  throw new AppError('not_found', `No account with id or name "${ref}"; see: reelay accounts list`);
 }
 
 function modeOf(args: Args, dflt: KeyMode): KeyMode {
   const m = flag(args, 'mode') ?? dflt;
-  if (m !== 'live' && m !== 'test') throw new AppError('validation_error', '--mode must be live or test');
+  if (m !== 'live' && m !== 'test') throw new UsageError(`--mode must be live or test, got "${m}"`);
   return m;
 }
 
 function int(v: string, what: string): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new AppError('validation_error', `${what} must be an integer, got "${v}"`);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${what} must be an integer, got "${v}"`);
   return n;
 }
 
 async function run(admin: AdminApi, group: string, args: Args, out: Out): Promise<void> {
   const sub = args.positionals[0] ?? '';
+  const arg = (i: number, what: string): string => need(args, i, what, group);
+  const account = async (i: number): Promise<string> => resolveAccount(admin, arg(i, 'account (id or name)'));
   if (group === 'ledger') {
-    const l = await admin.ledger(need(args, 0, 'account id'), { limit: int(flag(args, 'limit') ?? '50', '--limit') });
+    const l = await admin.ledger(await account(0), { limit: int(flag(args, 'limit') ?? '50', '--limit') });
     out(l, l.entries.map((e) => `${e.createdAt}  ${e.mode}  ${e.kind.padEnd(7)} ${String(e.amount).padStart(7)}  ${e.from}→${e.to}  ${e.reason}${e.jobId ? `  job ${e.jobId}` : ''}`).join('\n') || '(no entries)');
     return;
   }
@@ -45,7 +64,7 @@ async function run(admin: AdminApi, group: string, args: Args, out: Out): Promis
     }
     case 'accounts create': {
       const r = await admin.createAccount({
-        name: need(args, 1, 'account name'),
+        name: arg(1, 'account name'),
         plan: flag(args, 'plan') ?? 'free',
         testCredits: int(flag(args, 'test-credits') ?? '5000', '--test-credits'),
         liveCredits: int(flag(args, 'live-credits') ?? '0', '--live-credits'),
@@ -56,39 +75,39 @@ async function run(admin: AdminApi, group: string, args: Args, out: Out): Promis
       return;
     }
     case 'accounts show': {
-      const a = await admin.getAccount(need(args, 1, 'account id'));
+      const a = await admin.getAccount(await account(1));
       out(a, JSON.stringify(a, null, 2));
       return;
     }
     case 'accounts set-plan': {
-      const a = await admin.updateAccount(need(args, 1, 'account id'), { plan: need(args, 2, 'plan id') });
+      const a = await admin.updateAccount(await account(1), { plan: arg(2, 'plan id') });
       out(a, `${a.id} is now on plan ${a.plan}`);
       return;
     }
     case 'keys list': {
-      const keys = await admin.listKeys(need(args, 1, 'account id'));
+      const keys = await admin.listKeys(await account(1));
       out(keys, keys.map((k) => `${k.id}  ${k.prefix}…  ${k.mode}  ${k.name}${k.revokedAt ? '  revoked' : ''}`).join('\n'));
       return;
     }
     case 'keys create': {
-      const k = await admin.createKey(need(args, 1, 'account id'), modeOf(args, 'test'), flag(args, 'name') ?? '');
+      const k = await admin.createKey(await account(1), modeOf(args, 'test'), flag(args, 'name') ?? '');
       out(k, `key (shown once): ${k.key}`);
       return;
     }
     case 'keys revoke': {
-      await admin.revokeKey(need(args, 1, 'account id'), need(args, 2, 'key id'));
+      await admin.revokeKey(await account(1), arg(2, 'key id'));
       out({ revoked: true }, 'revoked');
       return;
     }
     case 'credits show': {
-      const a = await admin.getAccount(need(args, 1, 'account id'));
+      const a = await admin.getAccount(await account(1));
       out(a.credits, Object.entries(a.credits).map(([m, c]) => `${m}: available ${c.available}, held ${c.held}, spent ${c.spent}`).join('\n'));
       return;
     }
     case 'credits grant': {
       const reason = flag(args, 'reason');
-      if (!reason) throw new AppError('validation_error', '--reason is required');
-      const a = await admin.adjustCredits(need(args, 1, 'account id'), { mode: modeOf(args, 'live'), amount: int(need(args, 2, 'amount'), 'amount'), reason, actor: 'cli' });
+      if (!reason) throw new UsageError('reelay credits grant: --reason is required (it is written to the ledger); see: reelay help credits');
+      const a = await admin.adjustCredits(await account(1), { mode: modeOf(args, 'live'), amount: int(arg(2, 'amount'), 'amount'), reason, actor: 'cli' });
       out(a.credits, `balance now: live ${a.credits.live.available}, test ${a.credits.test.available}`);
       return;
     }
@@ -103,33 +122,76 @@ async function run(admin: AdminApi, group: string, args: Args, out: Out): Promis
       return;
     }
     default:
-      throw new AppError('validation_error', `unknown command "${group} ${sub}"; see: reelay help`);
+      throw new UsageError(`unknown command "reelay ${group} ${sub}"; see: reelay help ${group}`);
+  }
+}
+
+/** An argument as it would be typed in a POSIX shell, for commands the CLI suggests. */
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Opens the local database for an admin command, or explains why not: an operator who runs the CLI
+ * in the wrong folder must not get a fresh empty database (and exit 0), and one whose server holds
+ * the embedded database must learn to go through that server instead.
+ */
+async function openLocal(config: Config, serverUrl: string): Promise<Db> {
+  if (!config.databaseUrl && !existsSync(join(config.dataDir, 'pg'))) {
+    throw new AppError(
+      'not_found',
+      [
+        `No Reelay database in ${config.dataDir}.`,
+        'Run this command where the server keeps its data (the folder you ran `npm start` in), or point it there:',
+        '  REELAY_DATA_DIR=/path/to/data reelay …     (or DATABASE_URL=postgres://… for a PostgreSQL server)',
+        'To start a new installation here, run `npm start` once (or `reelay migrate` for an empty database).',
+      ].join('\n'),
+    );
+  }
+  try {
+    return await openDb(config);
+  } catch (err) {
+    const owner = /in use by process (\d+)/.exec((err as Error).message)?.[1];
+    if (!owner) throw err;
+    throw new AppError(
+      'unavailable',
+      [
+        `The database in ${config.dataDir} is in use by a running Reelay (process ${owner}); the embedded database allows one process at a time.`,
+        "Use that server's admin API instead, with the admin token it was started with:",
+        `  REELAY_URL=${serverUrl} REELAY_ADMIN_TOKEN=<the server's REELAY_ADMIN_TOKEN> reelay ${process.argv.slice(2).map(shellQuote).join(' ')}`,
+        '(a server started without REELAY_ADMIN_TOKEN has no admin API: restart it with one, at least 16 characters), or stop the server first.',
+      ].join('\n'),
+    );
   }
 }
 
 /** Runs one admin command; returns the process exit code. */
 export async function adminCommand(group: string, args: Args): Promise<number> {
-  const json = args.flags.json === true;
+  const json = has(args, 'json');
   const out: Out = (value, human) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human}\n`);
   const client = loadClientSettings(process.env, { url: flag(args, 'url'), adminToken: flag(args, 'admin-token') });
   try {
     if (client.urlGiven && client.adminToken) {
       await run(new HttpAdmin(client.url, client.adminToken), group, args, out);
-      return 0;
+      return EXIT.ok;
     }
     const config = loadConfig();
-    const db = await openDb(config);
+    const db = await openLocal(config, client.url);
     try {
       await migrate(db);
       await seedPlans(db, config.plans ?? []);
       const local = new AdminService(db);
       const api: AdminApi = Object.assign(local, { runGrants: () => applyMonthlyGrants(db, new Date(), 'cli') });
       await run(api, group, args, out);
-      return 0;
+      return EXIT.ok;
     } finally {
       await db.close();
     }
   } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`reelay: ${err.message}\n`);
+      return EXIT.usage;
+    }
     if (err instanceof AppError) {
       process.stderr.write(`reelay: ${err.message}\n`);
       return exitCodeFor(err.code);

@@ -1,13 +1,13 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { loadClientSettings } from '../config.js';
 import { JobFailedError, Reelay, ReelayError, type GenerateInput, type Job } from '../client/index.js';
-import { EXIT, exitCodeFor, flag, type Args } from './args.js';
+import { EXIT, exitCodeFor, flag, has, UsageError, type Args } from './args.js';
+import { InterruptGuard } from './interrupt.js';
 import { ProgressLine } from './progress.js';
 
 const MIME: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
@@ -20,8 +20,6 @@ async function imageArg(value: string): Promise<string> {
   if (!mime) throw new UsageError(`--image: "${value}" is not a .jpg, .png or .webp file`);
   return `data:${mime};base64,${(await readFile(value)).toString('base64')}`;
 }
-
-export class UsageError extends Error {}
 
 /** Prints an API or connection error helpfully and returns the exit code. */
 export function reportError(err: unknown, url: string): number {
@@ -56,29 +54,20 @@ async function download(job: Job, out: string): Promise<void> {
   await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(out));
 }
 
-/** Ctrl-C while waiting: offer to cancel the job on the server (on a terminal), or leave it running. */
-function onInterrupt(reelay: Reelay, jobId: string, ac: AbortController): () => void {
-  const handler = () => {
-    ac.abort(new Error('interrupted'));
-    void (async () => {
-      process.stderr.write('\n');
-      let cancel = false;
-      if (process.stdin.isTTY) {
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        cancel = /^y(es)?$/i.test((await rl.question(`Cancel job ${jobId} on the server? [y/N] `)).trim());
-        rl.close();
-      }
-      if (cancel) {
-        await reelay.cancel(jobId).catch(() => {});
-        process.stderr.write(`job ${jobId} cancelled; its credits were released\n`);
-      } else {
-        process.stderr.write(`job ${jobId} keeps running; check it with: reelay jobs show ${jobId}\n`);
-      }
-      process.exit(EXIT.interrupted);
-    })();
-  };
-  process.once('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+/** After Ctrl-C: cancel the job on the server (releasing its credits) or say how to find it again. */
+async function interrupted(reelay: Reelay, jobId: string, decision: 'cancel' | 'leave'): Promise<number> {
+  if (decision === 'cancel') {
+    try {
+      await reelay.cancel(jobId);
+      process.stderr.write(`job ${jobId} cancelled; its credits were released\n`);
+    } catch (err) {
+      const why = err instanceof ReelayError ? err.message : (err as Error).message;
+      process.stderr.write(`reelay: could not cancel job ${jobId}: ${why}\ncheck it with: reelay jobs show ${jobId}\n`);
+    }
+  } else {
+    process.stderr.write(`job ${jobId} keeps running (its credits stay held until it ends); check it with: reelay jobs show ${jobId}, cancel it with: reelay jobs cancel ${jobId}\n`);
+  }
+  return EXIT.interrupted;
 }
 
 /** `reelay generate "prompt" [--image f] [--model] [--duration] [--resolution] [--out f] [--no-wait] [--json]` */
@@ -95,34 +84,48 @@ export async function generateCommand(args: Args): Promise<number> {
         ...(flag(args, 'duration') ? { duration: Number(flag(args, 'duration')) } : {}),
         ...(flag(args, 'resolution') ? { resolution: flag(args, 'resolution')!.toLowerCase() } : {}),
         ...(image ? { image: await imageArg(image) } : {}),
-        ...(args.flags['no-prompt-optimizer'] === true ? { prompt_optimizer: false } : {}),
+        ...(has(args, 'no-prompt-optimizer') ? { prompt_optimizer: false } : {}),
       },
     };
     const model = flag(args, 'model') ?? (image && !prompt ? 'hailuo-2.3-fast' : 'hailuo-2.3');
     const { jobId } = await c.reelay.submit(model, input);
-    const json = args.flags.json === true;
-    if (args.flags['no-wait'] === true || args.flags.wait === 'false') {
+    const json = has(args, 'json');
+    if (has(args, 'no-wait')) {
       process.stdout.write(json ? `${JSON.stringify({ jobId })}\n` : `${jobId}\n`);
       return EXIT.ok;
     }
     const bar = new ProgressLine(process.stderr);
     const ac = new AbortController();
-    const stopInterrupt = onInterrupt(c.reelay, jobId, ac);
-    let job: Job;
+    const guard = new InterruptGuard(jobId, process.stdin, process.stderr);
+    const waiting = c.reelay.wait(jobId, {
+      signal: ac.signal,
+      firstDelayMs: 1000,
+      onProgress: (j) => {
+        if (!guard.prompting) bar.update(j.status, j.progress, j.id);
+      },
+    });
+    let outcome: { job: Job } | { err: unknown } | { decision: 'cancel' | 'leave' };
     try {
-      job = await c.reelay.wait(jobId, { signal: ac.signal, firstDelayMs: 1000, onProgress: (j) => bar.update(j.status, j.progress, j.id) });
-    } catch (err) {
-      bar.done();
+      outcome = await Promise.race([waiting.then((job) => ({ job }), (err: unknown) => ({ err })), guard.decision.then((decision) => ({ decision }))]);
+    } finally {
+      guard.dispose();
+    }
+    if ('decision' in outcome) {
+      ac.abort(new Error('interrupted'));
+      await waiting.catch(() => undefined);
+      return interrupted(c.reelay, jobId, outcome.decision);
+    }
+    bar.done();
+    if ('err' in outcome) {
+      const err = outcome.err;
       if (err instanceof JobFailedError) {
         process.stderr.write(`reelay: job ${jobId} ${err.job.status}: ${err.job.error ?? ''}${err.job.errorCode ? ` (${err.job.errorCode})` : ''}\n`);
         if (json) process.stdout.write(`${JSON.stringify(err.job)}\n`);
         return EXIT.jobFailed;
       }
       throw err;
-    } finally {
-      stopInterrupt();
     }
-    bar.done();
+    const job = outcome.job;
     const out = resolve(flag(args, 'out') ?? `${jobId}.mp4`);
     await download(job, out);
     const r = job.result!;
@@ -140,7 +143,7 @@ export async function jobsCommand(args: Args): Promise<number> {
   try {
     const c = client(args);
     url = c.url;
-    const json = args.flags.json === true;
+    const json = has(args, 'json');
     const [sub, id] = args.positionals;
     const print = (value: unknown, human: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human}\n`);
     const line = (j: Job) => `${j.id}  ${j.status.padEnd(10)} ${String(j.progress).padStart(3)}%  ${j.model.padEnd(16)} ${String(j.creditCost).padStart(4)} cr  ${j.createdAt}`;

@@ -20,6 +20,7 @@ import { AdminService, countRequest } from '../billing/index.js';
 import { registerOpenApi } from './openapi/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { registerProviderCallbacks } from './provider-callbacks.js';
+import { OneLineRequestLog } from './request-log.js';
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
@@ -70,6 +71,7 @@ function answerClientError(err: ConnectionError, socket: Socket): void {
 export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    logController: new OneLineRequestLog(),
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => newId('request'),
     requestIdHeader: false,

@@ -141,6 +141,7 @@ test('admin commands: against the server with the admin token, and directly agai
 
   const localDir = join(tmp, 'local-data');
   const local = { REELAY_URL: '', REELAY_DATA_DIR: localDir };
+  assert.equal((await reelay(['migrate'], local)).code, 0, 'an empty database is made on purpose, not by any admin command');
   const made = await reelay(['accounts', 'create', 'offline', '--json'], local);
   assert.equal(made.code, 0, made.stderr);
   const localId = (JSON.parse(made.stdout) as { account: { id: string } }).account.id;

@@ -5,8 +5,9 @@
  * Reelay's process; the gap between this and pgbench's built-in scripts is Reelay's SQL.
  *
  * The statements are those of src/http/auth.ts (verifyApiKey), src/billing/limits.ts
- * (countRequest), src/jobs/service.ts (submit: job insert + src/billing/wallet.ts holdCredits) and
- * src/jobs/wakeup.ts (pg_notify), in the same order. Keep them in step if those change.
+ * (countRequest) and src/jobs/service.ts (submit: one call of reelay_submit, 010_submit.sql, which
+ * inserts the job, holds, writes the ledger row and notifies), in the same order. Keep them in step
+ * if those change.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,14 +29,7 @@ const INPUT =
 const SUBMIT = [
   AUTH,
   RATE,
-  'BEGIN;',
-  'INSERT INTO jobs (id, account_id, key_id, mode, dialect, model, input, state, price, provider, deadline_at, webhook_url, webhook_events, idempotency_key, request_hash) ' +
-    `VALUES (gen_random_uuid(), :acct, :keyid, 'test', 'apiframe', 'hailuo-2.3', '${INPUT}', 'queued', 48, 'sandbox', now() + make_interval(secs => 1800), NULL, NULL, NULL, 'bench') ` +
-    'ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING * \\gset j_',
-  "UPDATE wallets SET available = available - 48, held = held + 48 WHERE account_id = :acct AND mode = 'test' AND available >= 48;",
-  "INSERT INTO ledger (account_id, mode, kind, from_book, to_book, amount, job_id, actor, reason) VALUES (:acct, 'test', 'hold', 'available', 'held', 48, :j_id, :keyid, 'job submitted');",
-  'COMMIT;',
-  "SELECT pg_notify('reelay_jobs', '');",
+  `SELECT id FROM reelay_submit(gen_random_uuid(), :acct, :keyid, 'test', 'apiframe', 'hailuo-2.3', '${INPUT}', 48, 'sandbox', 1800, NULL, NULL, NULL, 'bench', true);`,
 ].join('\n');
 const POLL = [AUTH, RATE, 'SELECT * FROM jobs WHERE id = :job;'].join('\n');
 
@@ -60,7 +54,7 @@ export async function reelaySqlBaseline(o: { schema: string; key: string; jobId:
   try {
     const out: SqlBaseline[] = [];
     for (const [script, text, roundTrips] of [
-      ['Reelay submit SQL', SUBMIT, 8],
+      ['Reelay submit SQL', SUBMIT, 3],
       ['Reelay poll SQL', POLL, 3],
     ] as const) {
       const file = join(dir, 'script.sql');

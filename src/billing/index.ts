@@ -1,11 +1,9 @@
 export { createApiKey, verifyApiKey, revokeApiKey, type Principal, type KeyMode, type Scope } from './keys.js';
 export {
-  holdCredits,
   captureCredits,
   releaseCredits,
   grantCredits,
   readWallets,
-  type HoldOutcome,
   type WalletView,
 } from './wallet.js';
 export { DEFAULT_PLANS, seedPlans, createAccount, bootstrapFirstAccount, type PlanSpec } from './accounts.js';

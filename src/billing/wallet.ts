@@ -5,38 +5,11 @@ import type { KeyMode } from './keys.js';
  * Credits move only here, and only inside a transaction the caller owns (the one that also moves
  * the job). Every movement is one ledger row from one book to another plus the matching wallet
  * update, so `sum(ledger)` and the wallet always agree.
+ *
+ * The one exception is the hold (available → held): the submit writes it together with the job
+ * row in one statement, `reelay_submit` in db/migrations/010_submit.sql, with the same guarded
+ * UPDATE and ledger row, so that a submit is one round trip.
  */
-
-export type HoldOutcome = { ok: true } | { ok: false; available: number };
-
-/**
- * Holds `amount` credits for `jobId`: available → held. A denial is a value, not an exception.
- * The conditional UPDATE is the overdraft guard: it only matches when the balance covers it.
- */
-export async function holdCredits(
-  q: Queryable,
-  a: { accountId: string; mode: KeyMode; amount: number; jobId: string; actor: string },
-): Promise<HoldOutcome> {
-  if (a.amount === 0) return { ok: true };
-  const res = await q.query(
-    `UPDATE wallets SET available = available - $1, held = held + $1
-      WHERE account_id = $2 AND mode = $3 AND available >= $1`,
-    [a.amount, a.accountId, a.mode],
-  );
-  if (res.rowCount !== 1) {
-    const { rows } = await q.query<{ available: number }>('SELECT available FROM wallets WHERE account_id = $1 AND mode = $2', [
-      a.accountId,
-      a.mode,
-    ]);
-    return { ok: false, available: rows[0]?.available ?? 0 };
-  }
-  await q.query(
-    `INSERT INTO ledger (account_id, mode, kind, from_book, to_book, amount, job_id, actor, reason)
-     VALUES ($1, $2, 'hold', 'available', 'held', $3, $4, $5, 'job submitted')`,
-    [a.accountId, a.mode, a.amount, a.jobId, a.actor],
-  );
-  return { ok: true };
-}
 
 async function settle(q: Queryable, jobId: string, kind: 'capture' | 'release', actor: string, reason: string): Promise<number> {
   const { rows } = await q.query<{ account_id: string; mode: KeyMode; amount: number }>(

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Db, Queryable } from '../db/index.js';
 import { AppError } from '../errors.js';
 import { findModel, priceOf, type GenerateDraft, type ModelSpec, type PriceBook, type RuleWording } from '../catalog/index.js';
-import { holdCredits, releaseCredits, type Scope } from '../billing/index.js';
+import { readWallets, releaseCredits, type Scope } from '../billing/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { BlobStore } from '../storage/index.js';
 import { loadImageInput, type UrlPolicy } from '../media/image.js';
@@ -105,54 +105,37 @@ export class JobService {
     };
 
     try {
-      const row = await db.tx(async (q) => {
-        const inserted = await q.query<JobRow>(
-          `INSERT INTO jobs (id, account_id, key_id, mode, dialect, model, input, state, price, provider,
-                             deadline_at, webhook_url, webhook_events, idempotency_key, request_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, now() + make_interval(secs => $10), $11, $12, $13, $14)
-           ON CONFLICT (account_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING *`,
-          [
-            id,
-            o.principal.accountId,
-            o.principal.keyId,
-            o.principal.mode,
-            o.dialect,
-            model.id,
-            JSON.stringify(input),
-            price,
-            provider,
-            this.deps.deadlineSeconds?.(model) ?? model.deadlineSeconds,
-            o.webhook?.url ?? null,
-            o.webhook?.events ?? null,
-            idempotencyKey,
-            requestHash,
-          ],
-        );
-        const row = inserted.rows[0];
-        if (!row) return null; // a concurrent request with the same Idempotency-Key won
-        const hold = await holdCredits(q, {
-          accountId: o.principal.accountId,
-          mode: o.principal.mode,
-          amount: price,
-          jobId: id,
-          actor: o.principal.keyId,
-        });
-        if (!hold.ok) {
-          throw new AppError('insufficient_credits', 'Insufficient credits', {
-            extra: { creditsRequired: price, creditsAvailable: hold.available },
-          });
-        }
-        return row;
-      });
-      if (!row) {
-        await blobs.deletePrefix(`jobs/${id}`);
-        const prior = await this.findIdempotent(db, scope, idempotencyKey!, requestHash);
-        if (!prior) throw new AppError('conflict', 'A request with this Idempotency-Key is still being processed; retry shortly');
-        return { job: prior, replayed: true };
+      // One statement, one round trip: job row, hold, ledger row and the NOTIFY (010_submit.sql).
+      const { rows } = await db.query<JobRow>('SELECT * FROM reelay_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)', [
+        id,
+        scope.accountId,
+        o.principal.keyId,
+        scope.mode,
+        o.dialect,
+        model.id,
+        JSON.stringify(input),
+        price,
+        provider,
+        this.deps.deadlineSeconds?.(model) ?? model.deadlineSeconds,
+        o.webhook?.url ?? null,
+        o.webhook?.events ?? null,
+        idempotencyKey,
+        requestHash,
+        db.kind === 'postgres',
+      ]);
+      const row = rows[0];
+      if (row) {
+        this.deps.wakeup.notifyLocal();
+        return { job: rowToJob(row), replayed: false };
       }
-      await this.deps.wakeup.notify();
-      return { job: rowToJob(row), replayed: false };
+      await blobs.deletePrefix(`jobs/${id}`);
+      // Nothing inserted: the Idempotency-Key was taken (replay), or the credits fell short.
+      const prior = idempotencyKey ? await this.findIdempotent(db, scope, idempotencyKey, requestHash) : null;
+      if (prior) return { job: prior, replayed: true };
+      const wallet = (await readWallets(db, scope.accountId)).find((w) => w.mode === scope.mode);
+      throw new AppError('insufficient_credits', 'Insufficient credits', {
+        extra: { creditsRequired: price, creditsAvailable: wallet?.available ?? 0 },
+      });
     } catch (err) {
       await blobs.deletePrefix(`jobs/${id}`).catch(() => {});
       throw err;

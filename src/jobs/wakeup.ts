@@ -26,6 +26,11 @@ export class Wakeup {
     if (this.db.kind === 'postgres') await (q ?? this.db).query('SELECT pg_notify($1, $2)', [CHANNEL, '']);
   }
 
+  /** Wakes this process's workers only (the NOTIFY for the others was sent in SQL, e.g. reelay_submit). */
+  notifyLocal(): void {
+    this.local.emit('wake');
+  }
+
   on(fn: () => void): () => void {
     this.local.on('wake', fn);
     return () => this.local.off('wake', fn);

@@ -10,3 +10,4 @@ export { DEFAULT_PLANS, seedPlans, createAccount, bootstrapFirstAccount, type Pl
 export { countRequest, pruneRateWindows, mayStart, type RateDecision } from './limits.js';
 export { applyMonthlyGrants, periodOf } from './grants.js';
 export { AdminService, type AccountView, type KeyView, type LedgerEntry, type PlanView } from './admin.js';
+export { marginReport, parseSince, type MarginReport, type MarginRow } from './margins.js';

@@ -73,7 +73,7 @@ export const APIINONE_DOCS: RouteDoc[] = [
     security: 'apiKey',
     errors: apiInOneErrorSchema,
     body: apiInOneBody,
-    headers: { 'Idempotency-Key': 'Up to 255 characters, kept 24 h: the same key and body return the original job; another body is a 409.' },
+    headers: { 'Idempotency-Key': 'Kept 24 h: the same key and body return the original job; another body is a 409.' },
     bodyExample: { model: 'hailuo-2-3', prompt: 'A golden retriever running through a sunflower field at sunset, slow motion', image: 'https://example.com/golden-retriever.jpg', duration: '6', resolution: '768P' },
     responses: {
       200: { description: 'The new task', schema: apiInOneTaskSchema, example: { ...task, status: 'pending', progress: 0, result: null, credits_charged: 0, completed_at: null } },

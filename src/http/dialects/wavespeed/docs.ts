@@ -80,7 +80,7 @@ export const WAVESPEED_DOCS: RouteDoc[] = [
       security: 'apiKey',
       errors: wavespeedErrorSchema,
       body: wavespeedBody,
-      headers: { 'Idempotency-Key': 'Up to 255 characters, kept 24 h: the same key and body return the original job; another body is a 409.' },
+      headers: { 'Idempotency-Key': 'Kept 24 h: the same key and body return the original job; another body is a 409.' },
       bodyExample: v.mode === 't2v' ? { prompt: 'a paper boat drifting on a pond [Truck left]', duration: 6 } : { prompt: 'slow push [Push in]', image: 'https://example.com/photo.jpg' },
       responses: {
         200: { description: 'Submitted (or, in sync mode, finished)', schema: predictionEnvelope, example: { code: 200, message: 'success', data: { ...prediction, model: `${WAVESPEED_PREFIX}/${v.slug}` } } },

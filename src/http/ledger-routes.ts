@@ -4,6 +4,8 @@ import type { AdminService } from '../billing/index.js';
 import { AppError } from '../errors.js';
 import { principalOf, type AppDeps } from './context.js';
 import type { RouteDoc } from './openapi/index.js';
+import { ledgerPage, planView } from './openapi/schemas.js';
+import { apiframeErrorSchema } from './dialects/apiframe/docs.js';
 import { parseOr400 } from './validation.js';
 
 const ledgerQuery = z
@@ -22,10 +24,12 @@ export const LEDGER_DOCS: readonly RouteDoc[] = [
     summary: "The caller's account ledger, newest first",
     description: 'Every credit movement of the account in the calling key\'s mode (a test key sees test credits only): grants, holds, captures, releases. Page with `before` = the previous answer\'s `nextBefore`.',
     security: 'apiKey',
+    errors: apiframeErrorSchema,
     query: ledgerQuery,
     responses: {
       200: {
         description: 'Entries',
+        schema: ledgerPage,
         example: {
           entries: [{ id: 12, mode: 'test', kind: 'capture', from: 'held', to: 'spent', amount: 48, jobId: '3f1c…', actor: 'wrk_…', reason: 'job completed', createdAt: '2026-11-21T10:00:09.000Z' }],
           nextBefore: null,
@@ -39,7 +43,8 @@ export const LEDGER_DOCS: readonly RouteDoc[] = [
     tag: 'Account',
     summary: "The caller's plan and its limits",
     security: 'apiKey',
-    responses: { 200: { description: 'Plan', example: { id: 'free', name: 'Free', monthlyCredits: 0, concurrency: 2, rateLimitPerMinute: 120 } } },
+    errors: apiframeErrorSchema,
+    responses: { 200: { description: 'Plan', schema: planView, example: { id: 'free', name: 'Free', monthlyCredits: 0, concurrency: 2, rateLimitPerMinute: 120 } }, 404: { description: 'The plan was removed from the database by hand' } },
   },
 ];
 

@@ -41,6 +41,45 @@ test('request schemas come from the validating zod schemas, with examples', asyn
   assert.ok(doc.paths['/api/v1/videos/generations']!.post!.requestBody);
 });
 
+test('every response is typed: a JSON schema, or the media types of a file, HTML or text', async () => {
+  const doc = (await api(r.url, null, 'GET', '/openapi.json')).body as {
+    paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+  };
+  const untyped: string[] = [];
+  let total = 0;
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      for (const [status, res] of Object.entries(op.responses)) {
+        total++;
+        // 416 from /files is the one answer without a body.
+        if (status === '416') continue;
+        const media = Object.values(res.content ?? {});
+        if (media.length === 0 || media.some((m) => !m.schema)) untyped.push(`${method.toUpperCase()} ${path} ${status}`);
+      }
+    }
+  }
+  assert.ok(total > 150, `${total} responses`);
+  assert.deepEqual(untyped, []);
+});
+
+test('model, duration, resolution and status words are enums from the catalog and the dialects', async () => {
+  const doc = (await api(r.url, null, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, { properties: Record<string, { enum?: unknown[] }> }> } };
+  const s = doc.components.schemas;
+  assert.deepEqual(s.ApiframeJob!.properties.status!.enum, ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+  assert.deepEqual(s.ApiframeJob!.properties.model!.enum, ['hailuo-2.3', 'hailuo-2.3-fast']);
+  assert.deepEqual(s.ApiInOneTask!.properties.status!.enum, ['pending', 'processing', 'completed', 'failed', 'canceled']);
+  const prediction = (s.WavespeedPredictionResponse!.properties.data as unknown as { properties: Record<string, { enum?: unknown[] }> }).properties;
+  assert.deepEqual(prediction.status!.enum, ['created', 'processing', 'completed', 'failed']);
+  assert.equal(prediction.model!.enum!.length, 6);
+  const quote = doc.paths['/v2/videos/quote']!.post!.responses as Record<string, { content: { 'application/json': { schema: { properties: Record<string, { enum?: unknown[] }> } } } }>;
+  const q = quote['200']!.content['application/json'].schema.properties;
+  assert.deepEqual([q.resolution!.enum, q.duration!.enum], [['768p', '1080p'], [6, 10]]);
+  const body = (doc.paths['/v2/videos/generate']!.post!.requestBody as { content: { 'application/json': { schema: { properties: Record<string, { enum?: unknown[]; properties?: Record<string, { enum?: unknown[] }> }> } } } }).content['application/json'].schema.properties;
+  assert.deepEqual(body.model!.enum, ['hailuo-2.3', 'hailuo-2.3-fast']);
+  assert.deepEqual(body.hailuoParams!.properties!.duration!.enum, [6, 10]);
+  assert.deepEqual(body.hailuoParams!.properties!.resolution!.enum, ['768p', '1080p']);
+});
+
 test('/docs renders with the bundled viewer, no CDN', async () => {
   const html = await fetch(`${r.url}/docs`);
   assert.equal(html.status, 200);

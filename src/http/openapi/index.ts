@@ -15,11 +15,28 @@ export const CORE_ROUTE_DOCS: readonly RouteDoc[] = [...APIFRAME_DOCS, ...WAVESP
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/**
+ * Scalar set up as an offline, self-hosted reference: no fonts from its CDN, no telemetry, no
+ * "Ask AI" agent (it queries Scalar's registry through proxy.scalar.com on load), no developer
+ * toolbar ("Configure", "Share", "Deploy" point at Scalar's hosted products), no request proxy
+ * (the built-in client talks to this server directly, same origin), and no "Open API Client" button
+ * (it hands the document to client.scalar.com). Each operation's "Test Request" client stays.
+ * A browser test (test/http/docs-offline.test.ts) fails on any request to another host.
+ */
+const SCALAR_CONFIG = {
+  withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+  showDeveloperTools: 'never',
+  hideClientButton: true,
+  documentDownloadType: 'json',
+} as const;
+
 const DOCS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Reelay API reference</title></head>
+<title>Reelay API reference</title><link rel="icon" href="data:,"></head>
 <body>
-<script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts": false, "hideClientButton": false}'></script>
+<script id="api-reference" data-url="/openapi.json" data-configuration='${JSON.stringify(SCALAR_CONFIG)}'></script>
 <script src="/docs/scalar.js"></script>
 </body></html>`;
 

@@ -1,15 +1,25 @@
 import { z } from 'zod';
-import type { GenerateDraft, RuleWording } from '../../../catalog/index.js';
+import { DURATIONS, MODELS, RESOLUTIONS, type GenerateDraft, type RuleWording } from '../../../catalog/index.js';
+
+/**
+ * The catalog's values, shown as enums in `/openapi.json` only: validation stays loose here so
+ * that the catalog's rules answer with their own message ("1080p supports 6-second clips only").
+ */
+const documented = {
+  model: { enum: MODELS.map((m) => m.id) },
+  duration: { enum: [...DURATIONS] },
+  resolution: { enum: [...RESOLUTIONS] },
+};
 
 /** `POST /v2/videos/generate` for the Hailuo family, as Apiframe's spec has it (strict: unknown fields are errors). */
 export const generateBody = z
   .object({
-    model: z.string().min(1),
+    model: z.string().min(1).meta(documented.model),
     prompt: z.string().optional(),
     hailuoParams: z
       .object({
-        duration: z.number().optional(),
-        resolution: z.string().optional(),
+        duration: z.number().optional().meta(documented.duration),
+        resolution: z.string().optional().meta(documented.resolution),
         image: z.string().min(1).optional(),
         prompt_optimizer: z.boolean().optional(),
         fast_pretreatment: z.boolean().optional(),
@@ -55,7 +65,7 @@ export function toDraft(b: GenerateBody): GenerateDraft {
 export const listQuery = z
   .object({
     status: z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional(),
-    model: z.string().optional(),
+    model: z.string().optional().meta(documented.model),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().optional(),
   })

@@ -5,11 +5,15 @@
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { isUuid } from '../../../ids.js';
 import type { JobWebhookLog, WebhookFormat, WebhookSecretView } from '../../../webhooks/index.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import type { RouteDoc } from '../../openapi/types.js';
+import { count, membersOf, timestamp, webhookStatus } from '../../openapi/schemas.js';
+import type { AttemptOutcome, DeliveryState } from '../../../webhooks/index.js';
+import { apiframeErrorSchema as errors } from './docs.js';
 import { APIFRAME_FAILURE_CODES, apiframeStatus, renderResultWith } from './render.js';
 
 const config = { dialect: 'apiframe' };
@@ -129,6 +133,40 @@ export function registerApiframeWebhooks(app: FastifyInstance, deps: AppDeps): v
 }
 
 const tag = 'Webhooks';
+
+const attemptSchema = z.object({
+  attempt: z.number().int().min(1),
+  at: timestamp,
+  statusCode: z.number().int().nullable(),
+  error: z.string().nullable().describe('`timeout`, `connect`, `dns`, `tls`, `protocol`, `too_large`, `url_not_allowed`, `redirect`, `gone`, `interrupted`, `internal` or `invalid_url`.'),
+  errorMessage: z.string().nullable(),
+  latencyMs: count,
+  responseBody: z.string().nullable().describe('The first 1 KB of the answer.'),
+  outcome: z.enum(membersOf<AttemptOutcome>({ delivered: true, retry: true, gave_up: true, disabled: true, interrupted: true })),
+});
+
+const logSchema = z.object({
+  jobId: z.uuid(),
+  webhookUrl: z.string().nullable(),
+  webhookStatus: webhookStatus.nullable(),
+  disabled: z.boolean(),
+  deliveries: z.array(
+    z.object({
+      webhookId: z.string().describe('The `webhook-id` header, the same on every attempt and redelivery.'),
+      seq: z.number().int().min(1),
+      event: z.string(),
+      status: z.enum(membersOf<DeliveryState>({ pending: true, delivered: true, failed: true, skipped: true })),
+      attempts: count,
+      nextAttemptAt: timestamp.nullable(),
+      createdAt: timestamp,
+      deliveredAt: timestamp.nullable(),
+      payload: z.string().describe('The exact body sent.'),
+      log: z.array(attemptSchema),
+    }),
+  ),
+});
+
+const secretSchema = z.object({ secret: z.string(), createdAt: timestamp, rotatedAt: timestamp.nullable(), previousSecretExpiresAt: timestamp.nullable() });
 const err = (error: string, code: string) => ({ error, code, requestId: 'req_5hT2…' });
 const secretExample = { secret: 'whsec_q0i2Hn8bW3d1Zx7Kf5Lr9Tm4Pv6Yc2Es8Ju1Ao3Ig0=', createdAt: '2026-11-21T10:00:00.000Z', rotatedAt: null, previousSecretExpiresAt: null };
 
@@ -141,9 +179,11 @@ export const APIFRAME_WEBHOOK_DOCS: RouteDoc[] = [
     summary: "A job's webhook deliveries and every attempt",
     description: 'One entry per event, in order, with the exact payload sent (`webhookId` is the `webhook-id` header) and each attempt: time, status code or error kind, latency, the first 1 KB of the answer. Another account\'s job answers 404.',
     security: 'apiKey',
+    errors,
     responses: {
       200: {
         description: 'The delivery log',
+        schema: logSchema,
         example: {
           jobId: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55',
           webhookUrl: 'https://hooks.example.com/reelay',
@@ -179,8 +219,10 @@ export const APIFRAME_WEBHOOK_DOCS: RouteDoc[] = [
     summary: "Send a job's webhook events again",
     description: 'Queues every event of the job again with a fresh attempt budget and the same `webhook-id`s (receivers that dedupe will recognise them), and re-enables an endpoint that answered 410.',
     security: 'apiKey',
+    errors,
     responses: {
-      202: { description: 'Queued', example: { jobId: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55', requeued: 3, webhookStatus: 'pending' } },
+      400: { description: 'id is not a UUID' },
+      202: { description: 'Queued', schema: z.object({ jobId: z.uuid(), requeued: count, webhookStatus: webhookStatus.nullable() }), example: { jobId: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55', requeued: 3, webhookStatus: 'pending' } },
       404: { description: 'Not found', example: err('Job not found', 'not_found') },
       409: { description: 'No webhook on this job, or an attempt is in flight', example: err('This job has no webhook URL; there is nothing to redeliver', 'conflict') },
     },
@@ -192,7 +234,8 @@ export const APIFRAME_WEBHOOK_DOCS: RouteDoc[] = [
     summary: 'The Standard Webhooks signing secret',
     description: "The account's `whsec_` secret for the `webhook-signature` header (created on first read).",
     security: 'apiKey',
-    responses: { 200: { description: 'The secret', example: secretExample } },
+    errors,
+    responses: { 200: { description: 'The secret', schema: secretSchema, example: secretExample } },
   },
   {
     method: 'POST',
@@ -201,6 +244,7 @@ export const APIFRAME_WEBHOOK_DOCS: RouteDoc[] = [
     summary: 'Rotate the signing secret',
     description: 'A new secret signs from now on; the previous one keeps signing, as a second `v1,` entry, until `previousSecretExpiresAt` (24 h by default).',
     security: 'apiKey',
-    responses: { 200: { description: 'The new secret', example: { ...secretExample, rotatedAt: '2026-11-22T09:00:00.000Z', previousSecretExpiresAt: '2026-11-23T09:00:00.000Z' } } },
+    errors,
+    responses: { 200: { description: 'The new secret', schema: secretSchema, example: { ...secretExample, rotatedAt: '2026-11-22T09:00:00.000Z', previousSecretExpiresAt: '2026-11-23T09:00:00.000Z' } } },
   },
 ];

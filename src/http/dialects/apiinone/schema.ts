@@ -17,7 +17,8 @@ export type SubModel = keyof typeof SUB_MODELS;
 
 export const apiInOneBody = z
   .object({
-    model: z.string().min(1),
+    // The enum is documentation only: an unknown name gets the route's "Use one of: …" message.
+    model: z.string().min(1).meta({ enum: Object.keys(SUB_MODELS) }),
     prompt: z.string().min(1, 'Required'),
     image: z.string().min(1, 'Required'),
     duration: z.enum(['6', '10'], { message: 'Must be "6" or "10"' }).default('6'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GenerateDraft, RuleWording } from '../../../catalog/index.js';
+import { DURATIONS, type GenerateDraft, type RuleWording } from '../../../catalog/index.js';
 import { VARIANTS, WAVESPEED_PREFIX } from './variants.js';
 import type { Variant } from './variants.js';
 
@@ -8,7 +8,8 @@ export const wavespeedBody = z
   .object({
     prompt: z.string().optional(),
     image: z.string().min(1).optional(),
-    duration: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
+    // The enum is documentation only: the catalog's rules give the error for other values.
+    duration: z.union([z.number().meta({ enum: [...DURATIONS] }), z.string().regex(/^\d+$/).transform(Number)]).optional(),
     enable_prompt_expansion: z.boolean().optional(),
     prompt_optimizer: z.boolean().optional(),
     fast_pretreatment: z.boolean().optional(),

@@ -62,7 +62,8 @@ test('Service: probes, this document, the viewer, metrics, and result files with
   await check.call('GET', '/readyz', '/readyz', { expect: 200 });
   await check.call('GET', '/openapi.json', '/openapi.json', { expect: 200 });
   await check.call('GET', '/docs', '/docs', { expect: 200 });
-  await check.call('GET', '/metrics', '/metrics', { expect: 200 });
+  await check.call('GET', '/metrics', '/metrics', { expect: 200, headers: admin });
+  await check.call('GET', '/metrics', '/metrics', { expect: 401 });
 
   const sub = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'a file to fetch' });
   const job = await waitForJob(r.url, r.key, String(sub.body.jobId));

@@ -50,7 +50,7 @@ function implicitResponses(d: RouteDoc): Record<number, RouteResponse> {
   }
   if (d.security === 'apiKey') {
     out[401] = { description: 'Missing, invalid or revoked API key' };
-    out[429] = { description: 'Rate limit of the key\'s plan exceeded (see `Retry-After`)' };
+    out[429] = { description: 'Rate limit of the account\'s plan exceeded, counted per account and mode (see `Retry-After`)' };
   }
   if (d.security === 'admin') {
     out[401] = { description: 'Missing or wrong admin token' };

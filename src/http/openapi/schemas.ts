@@ -69,7 +69,9 @@ export const count = z.number().int().min(0);
 export const echoedInput = z.record(z.string(), z.unknown()).describe('The request body as the caller sent it (data: URIs shortened).');
 
 export const wallet = z.object({ available: count, held: count, spent: count });
+/** Both modes for the operator; an API key sees its own mode's wallet only (`/v2/me`). */
 export const credits = z.object({ live: wallet, test: wallet });
+export const ownCredits = z.object({ live: wallet.optional(), test: wallet.optional() }).describe('The calling key\'s mode only: a test key sees no live wallet.');
 
 export const accountView = named('Account', z.object({
   id: z.string(),

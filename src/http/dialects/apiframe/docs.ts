@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FINAL_STATES, LIVE_STATES } from '../../../jobs/index.js';
 import type { RouteDoc } from '../../openapi/types.js';
-import { named, count, distinct, duration, echoedInput, errorCode, fieldErrors, keyMode, modelId, resolution, timestamp, webhookStatus, credits } from '../../openapi/schemas.js';
+import { named, count, distinct, duration, echoedInput, errorCode, fieldErrors, keyMode, modelId, resolution, timestamp, webhookStatus, ownCredits } from '../../openapi/schemas.js';
 import { generateBody, listQuery } from './schema.js';
 import { apiframeStatus } from './render.js';
 
@@ -76,7 +76,7 @@ const meSchema = z.object({
   user: z.null(),
   team: z.object({ id: z.string(), name: z.string(), plan: z.string(), credits: count.describe('Available credits of the calling key\'s mode.'), customerId: z.null() }),
   account: z.object({ id: z.string(), name: z.string(), plan: z.string() }),
-  credits,
+  credits: ownCredits,
   apiKey: z.object({ id: z.string(), name: z.string(), prefix: z.string(), mode: keyMode }),
 });
 const jobExample = {

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { createAccount } from './accounts.js';
 import { createApiKey, revokeApiKey, type KeyMode } from './keys.js';
 import { grantCredits, readWallets, type WalletView } from './wallet.js';
+import { marginReport, parseSince, type MarginReport } from './margins.js';
 
 export interface AccountView {
   id: string;
@@ -48,7 +49,21 @@ export interface PlanView {
 }
 
 export class AdminService {
-  constructor(private readonly db: Db) {}
+  /** `usdPerCredit` turns credits into revenue for the margins report. */
+  constructor(
+    private readonly db: Db,
+    private readonly usdPerCredit = 0.01,
+  ) {}
+
+  /**
+   * Revenue against upstream cost since `since` (`7d`, `24h`, an ISO date), per day, model and provider.
+   *
+   * @example
+   * const r = await admin.margins('7d'); // r.totals.marginUsd
+   */
+  async margins(since: string): Promise<MarginReport> {
+    return marginReport(this.db, { since: parseSince(since), usdPerCredit: this.usdPerCredit });
+  }
 
   private async requireAccount(id: string): Promise<{ id: string; name: string; plan_id: string; created_at: Date; disabled_at: Date | null }> {
     const { rows } = await this.db.query<{ id: string; name: string; plan_id: string; created_at: Date; disabled_at: Date | null }>(

@@ -1,5 +1,5 @@
 /**
- * Operator commands: accounts, keys, credits, plans, ledger, grants. They work against a remote
+ * Operator commands: accounts, keys, credits, plans, ledger, grants, report. They work against a remote
  * server's `/admin` API when `--url`/REELAY_URL and an admin token are given, otherwise directly
  * against the local database (the embedded PGlite in REELAY_DATA_DIR, or DATABASE_URL).
  */
@@ -116,6 +116,25 @@ async function run(admin: AdminApi, group: string, args: Args, out: Out): Promis
       out(plans, plans.map((p) => `${p.id}  monthly=${p.monthlyCredits}  concurrency=${p.concurrency}  rpm=${p.rateLimitPerMinute}`).join('\n'));
       return;
     }
+    case 'report margins': {
+      const r = await admin.margins(flag(args, 'since') ?? '7d');
+      const usd = (x: number) => `$${x.toFixed(2)}`;
+      const pct = (x: number | null) => (x === null ? '   –' : `${Math.round(x * 100)}%`.padStart(4));
+      const lines = r.rows.map(
+        (x) => `${x.day}  ${x.model.padEnd(16)} ${x.provider.padEnd(10)} ${String(x.jobs).padStart(5)}  ${usd(x.revenueUsd).padStart(10)}  ${usd(x.costUsd).padStart(10)}  ${usd(x.marginUsd).padStart(10)}  ${pct(x.marginRatio)}${x.uncosted ? `  (${x.uncosted} without a cost)` : ''}`,
+      );
+      const t = r.totals;
+      out(
+        r,
+        [
+          `live videos since ${r.since} (1 credit = $${r.usdPerCredit})`,
+          `day         model            provider    jobs     revenue        cost      margin`,
+          ...(lines.length ? lines : ['(no completed live jobs)']),
+          `total${' '.repeat(29)}${String(t.jobs).padStart(5)}  ${usd(t.revenueUsd).padStart(10)}  ${usd(t.costUsd).padStart(10)}  ${usd(t.marginUsd).padStart(10)}  ${pct(t.marginRatio)}`,
+        ].join('\n'),
+      );
+      return;
+    }
     case 'grants run': {
       const g = await admin.runGrants();
       out(g, `granted to ${g.granted} account(s)`);
@@ -180,7 +199,7 @@ export async function adminCommand(group: string, args: Args): Promise<number> {
     try {
       await migrate(db);
       await seedPlans(db, config.plans ?? []);
-      const local = new AdminService(db);
+      const local = new AdminService(db, config.usdPerCredit);
       const api: AdminApi = Object.assign(local, { runGrants: () => applyMonthlyGrants(db, new Date(), 'cli') });
       await run(api, group, args, out);
       return EXIT.ok;

@@ -1,10 +1,10 @@
-import type { AccountView, AdminService, KeyView, LedgerEntry, PlanView, KeyMode } from '../billing/index.js';
+import type { AccountView, AdminService, KeyView, LedgerEntry, MarginReport, PlanView, KeyMode } from '../billing/index.js';
 import { AppError, type ErrorCode } from '../errors.js';
 
 /** What the CLI's admin commands need; `AdminService` (local database) and `HttpAdmin` (remote) both provide it. */
 export type AdminApi = Pick<
   AdminService,
-  'listAccounts' | 'createAccount' | 'getAccount' | 'updateAccount' | 'listKeys' | 'createKey' | 'revokeKey' | 'adjustCredits' | 'ledger' | 'listPlans'
+  'listAccounts' | 'createAccount' | 'getAccount' | 'updateAccount' | 'listKeys' | 'createKey' | 'revokeKey' | 'adjustCredits' | 'ledger' | 'listPlans' | 'margins'
 > & { runGrants(): Promise<{ granted: number }> };
 
 /** The `/admin` HTTP API, for admin commands against a remote server with the admin token. */
@@ -30,6 +30,9 @@ export class HttpAdmin implements AdminApi {
     return json as T;
   }
 
+  margins(since: string): Promise<MarginReport> {
+    return this.call('GET', `/admin/reports/margins?${new URLSearchParams({ since })}`);
+  }
   async listAccounts(): Promise<AccountView[]> {
     return (await this.call<{ accounts: AccountView[] }>('GET', '/admin/accounts')).accounts;
   }

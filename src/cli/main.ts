@@ -76,11 +76,12 @@ const HELP: Record<string, string> = {
   ledger: '  ledger <account> [--limit 50]',
   plans: '  plans list',
   grants: '  grants run                           apply this month\'s plan grants (idempotent)',
+  report: '  report margins [--since 7d]          revenue against upstream cost per day, model and provider (live videos)',
 };
 
 const FOOTER = `<account> is an account id (acct_…) or its name.
 Client commands use REELAY_URL (default http://localhost:8080) and REELAY_API_KEY (or --url, --key).
-Admin commands (accounts, keys, credits, ledger, plans, grants; all take --json, --url, --admin-token) use the
+Admin commands (accounts, keys, credits, ledger, plans, grants, report; all take --json, --url, --admin-token) use the
 server's /admin API when REELAY_URL (or --url) and REELAY_ADMIN_TOKEN (or --admin-token) are set, otherwise the
 local database (REELAY_DATA_DIR, default ./data, or DATABASE_URL) when no server holds it.
 Exit codes: 0 ok, 1 job failed or cancelled, 2 bad usage (unknown option, missing argument) or invalid request,
@@ -107,6 +108,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   ledger: { ...ADMIN, limit: 'string' },
   plans: ADMIN,
   grants: ADMIN,
+  report: { ...ADMIN, since: 'string' },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -23,6 +23,7 @@ export const adminSchemas = {
   createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
   credits: z.object({ mode: mode.default('live'), amount: z.number().int(), reason: z.string().min(1).max(500) }).strict(),
   ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }),
+  marginsQuery: z.object({ since: z.string().max(40).default('7d') }).strict(),
   plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
 };
 
@@ -95,5 +96,10 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     });
 
     scope.post('/admin/grants/run', { config }, async () => applyMonthlyGrants(deps.db));
+
+    scope.get('/admin/reports/margins', { config }, async (req) => {
+      const q = parseOr400(adminSchemas.marginsQuery, req.query ?? {});
+      return admin.margins(q.since);
+    });
   });
 }

@@ -148,7 +148,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   registerWavespeed(app, deps);
   registerApiInOne(app, deps);
   registerApiframeWebhooks(app, deps);
-  const admin = new AdminService(deps.db);
+  const admin = new AdminService(deps.db, deps.config.usdPerCredit);
   registerAccountKeys(app, deps, admin);
   registerAccountLedger(app, deps, admin);
   registerAdmin(app, deps, admin);

@@ -121,3 +121,22 @@ export const planView = named('Plan', z.object({
 }));
 
 export const revoked = z.object({ revoked: z.literal(true) });
+
+const marginFigures = {
+  jobs: z.number().int().min(0),
+  credits: z.number().int().min(0),
+  revenueUsd: z.number(),
+  costUsd: z.number(),
+  marginUsd: z.number(),
+  marginRatio: z.number().nullable(),
+  uncosted: z.number().int().min(0),
+};
+export const marginReport = named(
+  'MarginReport',
+  z.object({
+    since: timestamp,
+    usdPerCredit: z.number(),
+    rows: z.array(z.object({ day: z.string(), model: z.string(), provider: z.string(), ...marginFigures })),
+    totals: z.object(marginFigures),
+  }),
+);

@@ -41,7 +41,10 @@ test('request mapping: endpoint per variant, `image`, integer `duration` only on
 });
 
 test('status mapping created → processing → completed, and the download streams the MP4', async () => {
+  // Long enough phases (1.2 s each) that a 50 ms poller sees both on a loaded machine.
+  fake.plan = () => ({ durationMs: 2400, queuedFraction: 0.5 });
   const { taskId } = await ws.submit(job({ prompt: 'harbor #ws-status' }), signal());
+  fake.plan = () => ({ durationMs: 600 });
   const { status, seen } = await pollToEnd(ws, taskId);
   assert.deepEqual(status, { state: 'succeeded', fileRef: taskId });
   assert.deepEqual(seen, ['queued', 'running', 'succeeded']);

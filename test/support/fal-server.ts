@@ -44,6 +44,8 @@ export const FAL_CONTENT_POLICY: FalFailure = {
 };
 
 export class FakeFal extends FakeUpstream<FalFailure> {
+  /** The `<owner>/<app>` this fake serves requests under (tests move it to break fal's documented rule). */
+  app = APP;
   readonly submits: Array<{ model: string; body: Record<string, unknown>; query: Record<string, string>; taskId: string | null }> = [];
   private readonly keys: { publicKey: KeyObject; privateKey: KeyObject } = generateKeyPairSync('ed25519');
   /** Signs webhooks with a key that is not in the set. */
@@ -52,7 +54,7 @@ export class FakeFal extends FakeUpstream<FalFailure> {
   protected endpointOf(method: string, path: string): { endpoint: string; taskId?: string } | null {
     if (method === 'GET' && path === '/.well-known/jwks.json') return { endpoint: 'jwks' };
     if (method === 'POST' && FAL_IDS.includes(path.slice(1))) return { endpoint: 'submit' };
-    const m = new RegExp(`^/${APP}/requests/([^/]+)(/status|/cancel)?$`).exec(path);
+    const m = new RegExp(`^/${this.app}/requests/([^/]+)(/status|/cancel)?$`).exec(path);
     if (!m) return null;
     if (method === 'GET' && m[2] === '/status') return { endpoint: 'status', taskId: m[1]! };
     if (method === 'GET' && !m[2]) return { endpoint: 'result', taskId: m[1]! };
@@ -94,7 +96,7 @@ export class FakeFal extends FakeUpstream<FalFailure> {
   }
 
   private reqUrl(id: string, suffix = ''): string {
-    return `${this.url}/${APP}/requests/${id}${suffix}`;
+    return `${this.url}/${this.app}/requests/${id}${suffix}`;
   }
 
   private submit(u: URL, text: string, res: ServerResponse): void {

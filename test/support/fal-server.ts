@@ -108,7 +108,7 @@ export class FakeFal extends FakeUpstream<FalFailure> {
       return this.json(res, 422, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
     }
     const entry = { model, body: { ...body }, query: Object.fromEntries(u.searchParams), taskId: null as string | null };
-    if (typeof body.image_url === 'string') entry.body.image_url = `${body.image_url.slice(0, 30)}…(${body.image_url.length})`;
+    if (typeof body.image_url === 'string' && body.image_url.startsWith('data:')) entry.body.image_url = `${body.image_url.slice(0, 30)}…(${body.image_url.length})`;
     this.submits.push(entry);
     const bad = (field: string, msg: string, type: string) => this.json(res, 422, { detail: [{ loc: ['body', field], msg, type }] });
     if (typeof body.prompt !== 'string' || body.prompt === '') return bad('prompt', 'Field required', 'missing');

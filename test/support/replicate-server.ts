@@ -67,7 +67,7 @@ export class FakeReplicate extends FakeUpstream<ReplicateFailure> {
     }
     const input = (body.input ?? {}) as Record<string, unknown>;
     const record = { ...body, input: { ...input } };
-    if (typeof input.first_frame_image === 'string') (record.input as Record<string, unknown>).first_frame_image = `${input.first_frame_image.slice(0, 30)}…(${input.first_frame_image.length})`;
+    if (typeof input.first_frame_image === 'string' && input.first_frame_image.startsWith('data:')) (record.input as Record<string, unknown>).first_frame_image = `${input.first_frame_image.slice(0, 30)}…(${input.first_frame_image.length})`;
     const entry = { model, body: record, taskId: null as string | null };
     this.creates.push(entry);
     const bad = (detail: string) => this.json(res, 422, { title: 'Input validation failed', detail, status: 422 });

@@ -56,7 +56,7 @@ export class FakeWavespeed extends FakeUpstream<WavespeedFailure> {
       return this.json(res, 400, { message: 'invalid JSON', error_code: 1401 });
     }
     const entry = { model, body: { ...body }, query: Object.fromEntries(u.searchParams), taskId: null as string | null };
-    if (typeof body.image === 'string') entry.body.image = `${body.image.slice(0, 30)}…(${body.image.length})`;
+    if (typeof body.image === 'string' && body.image.startsWith('data:')) entry.body.image = `${body.image.slice(0, 30)}…(${body.image.length})`;
     this.submits.push(entry);
     const bad = (msg: string) => this.json(res, 400, { message: `Invalid Parameter: ${msg}`, error_code: 1401 });
     const variant = model.split('/').pop()!;

@@ -145,7 +145,7 @@ export const configSchema = z
       ),
     ).default({}),
     /** Corrections of upstream model ids: provider → variant (`t2v-768p` … `fast-1080p`) → id. */
-    upstreamModelIds: json(z.record(z.string(), z.record(z.enum(['t2v-768p', 't2v-1080p', 'i2v-768p', 'i2v-1080p', 'fast-768p', 'fast-1080p']), z.string().min(1)))).default({}),
+    upstreamModelIds: json(z.record(z.string(), z.partialRecord(z.enum(['t2v-768p', 't2v-1080p', 'i2v-768p', 'i2v-1080p', 'fast-768p', 'fast-1080p']), z.string().min(1)))).default({}),
     /** How long a provider that answered "bad key" or "no balance" is skipped by routing. */
     providerCooldownSeconds: int(1, 7 * 24 * 3600).default(300),
     /** Ordered live providers per model, first serves and the rest are fallbacks; default: every configured provider, MiniMax first. */

@@ -12,8 +12,11 @@ import type { Config } from '../../src/config.js';
 import { waitForJob, type TestReelay } from '../support/reelay.js';
 import { freePort } from '../support/process.js';
 import { makeImage } from '../support/images.js';
-import type { FakeUpstream, WebhookSent } from '../support/fake-upstream.js';
+import type { Fault, FakeUpstream, WebhookSent } from '../support/fake-upstream.js';
+import { api } from '../support/reelay.js';
 import { jobRow, ledgerOf, liveAccount, liveWallet, submit, waitRow } from './minimax-helpers.js';
+
+const COOLDOWN_MS = 2000;
 import { startWith } from './aggregator-helpers.js';
 
 export interface E2eSpec<F> {
@@ -27,6 +30,12 @@ export interface E2eSpec<F> {
   imageOf(body: Record<string, unknown>): unknown;
   /** The name of the fake's status endpoint (counted against the job's polls). */
   statusEndpoint: string;
+  /** The fake's submit endpoint name. */
+  submitEndpoint: string;
+  /** The vendor's own fault bodies (test/support/<vendor>-server.ts). */
+  faults: { rateLimited: (retryAfterSeconds?: number) => Fault; serverError: Fault; balance: Fault };
+  /** A task failure the vendor reports for a moderated input or output. */
+  moderation: F;
 }
 
 export function e2eSuite<F>(spec: E2eSpec<F>): void {
@@ -107,5 +116,52 @@ export function e2eSuite<F>(spec: E2eSpec<F>): void {
     } finally {
       await hooked.stop();
     }
+  });
+
+  test(`${spec.provider} faults through Reelay: 429 with and without Retry-After on submit, then 5xx and a timeout on status; the job completes, sent once, charged once`, async () => {
+    const a = await liveAccount(r);
+    fake.inject(spec.submitEndpoint, spec.faults.rateLimited(1));
+    fake.inject(spec.submitEndpoint, spec.faults.rateLimited());
+    fake.inject(spec.statusEndpoint, spec.faults.serverError);
+    fake.inject(spec.statusEndpoint, { kind: 'slow', delayMs: 2500 }); // past upstreamTimeoutMs (2 s)
+    const id = await submit(r, a.key, { prompt: `storm #${spec.provider}-transient` });
+    const job = await waitForJob(r.url, a.key, id, { timeoutMs: 60_000 });
+    assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+    const row = await jobRow(r, id);
+    assert.equal(spec.created(fake, `#${spec.provider}-transient`)?.taskId, row.upstream_task_id);
+    assert.equal([...fake.tasks.values()].filter((t) => String(t.input.prompt).includes(`#${spec.provider}-transient`)).length, 1, 'one upstream task');
+    assert.deepEqual(await ledgerOf(r, id), [`hold:${row.price}`, `capture:${row.price}`]);
+    fake.clearFaults();
+  });
+
+  test(`${spec.provider} moderation fails the job as content_policy, refunded`, async () => {
+    const a = await liveAccount(r);
+    const plan = fake.plan;
+    fake.plan = (input, model) => (String(input.prompt).includes('#moderated') ? { durationMs: 300, failure: spec.moderation } : plan(input, model));
+    try {
+      const id = await submit(r, a.key, { prompt: `flagged #moderated #${spec.provider}` });
+      const job = await waitForJob(r.url, a.key, id, { timeoutMs: 30_000 });
+      assert.equal(job.status, 'FAILED', JSON.stringify(job));
+      assert.equal(job.errorCode, 'content_policy');
+      const { price } = await jobRow(r, id);
+      assert.deepEqual(await ledgerOf(r, id), [`hold:${price}`, `release:${price}`]);
+    } finally {
+      fake.plan = plan;
+    }
+  });
+
+  test(`${spec.provider} balance exhausted: the job fails as provider_balance, refunded; ${spec.provider} rests (live submits 503, nothing charged), then serves again`, async () => {
+    const a = await liveAccount(r);
+    fake.inject(spec.submitEndpoint, spec.faults.balance);
+    const id = await submit(r, a.key, { prompt: `no money #${spec.provider}-balance` });
+    const job = await waitForJob(r.url, a.key, id, { timeoutMs: 30_000 });
+    assert.equal(job.errorCode, 'provider_balance', JSON.stringify(job));
+    const { price } = await jobRow(r, id);
+    assert.deepEqual(await ledgerOf(r, id), [`hold:${price}`, `release:${price}`]);
+    const refused = await api(r.url, a.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'while resting' });
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    await new Promise((res) => setTimeout(res, COOLDOWN_MS + 200));
+    const ok = await submit(r, a.key, { prompt: `after the rest #${spec.provider}-after` });
+    assert.equal((await waitForJob(r.url, a.key, ok, { timeoutMs: 30_000 })).status, 'COMPLETED');
   });
 }

@@ -125,7 +125,9 @@ export async function startWith(keys: Partial<Record<keyof Config, unknown>>, ov
     upstreamPollMinIntervalMs: 200,
     upstreamPollMaxIntervalMs: 1000,
     upstreamTimeoutMs: 2000,
-    providerBudgets: { wavespeed: { submitsPerWindow: 1000, statusCallsPerWindow: 1000 }, fal: { submitsPerWindow: 1000, statusCallsPerWindow: 1000 }, replicate: { submitsPerWindow: 1000, statusCallsPerWindow: 1000 } },
+    // A 3 s window: a 429 without Retry-After blocks the bucket for a sixth of it (0.5 s), not 10 s.
+    providerBudgets: Object.fromEntries(['wavespeed', 'fal', 'replicate'].map((p) => [p, { submitsPerWindow: 1000, statusCallsPerWindow: 1000, windowMs: 3000 }])),
+    providerCooldownSeconds: 2,
     workerIdlePollMs: 100,
     ...keys,
     ...overrides,

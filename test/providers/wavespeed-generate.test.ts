@@ -1,4 +1,4 @@
-import { startFakeWavespeed, type FakeWavespeed } from '../support/wavespeed-server.js';
+import { startFakeWavespeed, WS_FAULTS, type FakeWavespeed } from '../support/wavespeed-server.js';
 import { e2eSuite } from './aggregator-e2e.js';
 
 const KEY = 'ws-live-key-0123456789';
@@ -10,4 +10,7 @@ e2eSuite({
   created: (fake, part) => (fake as FakeWavespeed).submits.find((s) => String(s.body.prompt ?? '').includes(part)),
   imageOf: (body) => body.image,
   statusEndpoint: 'result',
+  submitEndpoint: 'submit',
+  faults: WS_FAULTS,
+  moderation: { code: 1200, error: 'Content Moderation: the input was flagged' },
 });

@@ -102,6 +102,7 @@ class RecordingProvider implements RemoteProvider {
   poll = async (): Promise<UpstreamStatus> => ({ state: 'running' });
   download = async (): Promise<Readable> => Promise.reject(new ProviderError('internal', 'the bench provider has no files', false));
   nextPollDelayMs = (_model: ModelSpec): number => 3_600_000;
+  costUsd = (): number | null => null;
 }
 
 export interface ReelayDispatch {

@@ -117,9 +117,42 @@ export const configSchema = z
     /** Poll interval after the first poll (MiniMax recommends 10 s); it grows ×1.25 up to the max. */
     minimaxPollMinIntervalMs: int(10, 600_000).default(10_000),
     minimaxPollMaxIntervalMs: int(10, 3_600_000).default(60_000),
+    /** WaveSpeedAI API key; set alone, live jobs go to WaveSpeed (docs/providers.md). */
+    wavespeedApiKey: z.string().min(1).optional(),
+    wavespeedBaseUrl: z.string().url().default('https://api.wavespeed.ai'),
+    /** fal.ai key (`Authorization: Key …`); set alone, live jobs go to fal. */
+    falKey: z.string().min(1).optional(),
+    /** fal's queue host (submit, status, result, cancel). */
+    falBaseUrl: z.string().url().default('https://queue.fal.run'),
+    /** fal's webhook signing key set (JWKS). */
+    falJwksUrl: z.string().url().default('https://rest.alpha.fal.ai/.well-known/jwks.json'),
+    /** Replicate API token (`r8_…`); set alone, live jobs go to Replicate. */
+    replicateApiToken: z.string().min(1).optional(),
+    replicateBaseUrl: z.string().url().default('https://api.replicate.com/v1'),
+    /** One WaveSpeed/fal/Replicate API call's time limit, connect to last byte. */
+    upstreamTimeoutMs: int(100, 300_000).default(30_000),
+    /** Their poll interval after the first poll (at 0.6 × typical); it grows ×1.25 up to the max. */
+    upstreamPollMinIntervalMs: int(10, 600_000).default(5_000),
+    upstreamPollMaxIntervalMs: int(10, 3_600_000).default(30_000),
+    /** Per-provider call budgets (wavespeed, fal, replicate), over each provider's defaults (docs/providers.md). */
+    providerBudgets: json(
+      z.record(
+        z.string(),
+        z
+          .object({
+            submitsPerWindow: z.number().int().min(1).max(100_000).optional(),
+            statusCallsPerWindow: z.number().int().min(1).max(100_000).optional(),
+            maxConcurrentCalls: z.number().int().min(1).max(1000).optional(),
+            windowMs: z.number().int().min(100).max(3_600_000).optional(),
+          })
+          .strict(),
+      ),
+    ).default({}),
+    /** Corrections of upstream model ids: provider → variant (`t2v-768p` … `fast-1080p`) → id. */
+    upstreamModelIds: json(z.record(z.string(), z.partialRecord(z.enum(['t2v-768p', 't2v-1080p', 'i2v-768p', 'i2v-1080p', 'fast-768p', 'fast-1080p']), z.string().min(1)))).default({}),
     /** How long a provider that answered "bad key" or "no balance" is skipped by routing. */
     providerCooldownSeconds: int(1, 7 * 24 * 3600).default(300),
-    /** Ordered live providers per model, first serves and the rest are fallbacks; default: every model → minimax when a key is set. */
+    /** Ordered live providers per model, first serves and the rest are fallbacks; default: every configured provider, MiniMax first. */
     liveRoutes: json(z.record(z.string(), z.array(z.string()).min(1))).optional(),
     /** Per-model overrides of the catalog's typical generation time, which schedules the first status poll. */
     modelTimings: json(
@@ -205,6 +238,19 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_MINIMAX_BUDGET_WINDOW_MS: 'minimaxBudgetWindowMs',
   REELAY_MINIMAX_POLL_MIN_INTERVAL_MS: 'minimaxPollMinIntervalMs',
   REELAY_MINIMAX_POLL_MAX_INTERVAL_MS: 'minimaxPollMaxIntervalMs',
+  WAVESPEED_API_KEY: 'wavespeedApiKey',
+  WAVESPEED_BASE_URL: 'wavespeedBaseUrl',
+  FAL_KEY: 'falKey',
+  FAL_BASE_URL: 'falBaseUrl',
+  FAL_QUEUE_URL: 'falBaseUrl',
+  FAL_JWKS_URL: 'falJwksUrl',
+  REPLICATE_API_TOKEN: 'replicateApiToken',
+  REPLICATE_BASE_URL: 'replicateBaseUrl',
+  REELAY_UPSTREAM_TIMEOUT_MS: 'upstreamTimeoutMs',
+  REELAY_UPSTREAM_POLL_MIN_INTERVAL_MS: 'upstreamPollMinIntervalMs',
+  REELAY_UPSTREAM_POLL_MAX_INTERVAL_MS: 'upstreamPollMaxIntervalMs',
+  REELAY_PROVIDER_BUDGETS: 'providerBudgets',
+  REELAY_UPSTREAM_MODEL_IDS: 'upstreamModelIds',
   REELAY_PROVIDER_COOLDOWN_SECONDS: 'providerCooldownSeconds',
   REELAY_LIVE_ROUTES: 'liveRoutes',
   REELAY_MODEL_TIMINGS: 'modelTimings',

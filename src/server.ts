@@ -11,8 +11,8 @@ import type { Config } from './config.js';
 import { migrate, openDb, type Db } from './db/index.js';
 import { loadPriceBook, MODELS } from './catalog/index.js';
 import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
-import { createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider } from './providers/index.js';
-import { LocalBlobStore, S3BlobStore } from './storage/index.js';
+import { configuredAggregators, createAggregators, createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider, type CallbackHeaders } from './providers/index.js';
+import { expiryFor, LocalBlobStore, S3BlobStore, signedPath } from './storage/index.js';
 import { JobService, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
 import { createWebhooks } from './webhooks/index.js';
 import { buildApp } from './http/index.js';
@@ -68,13 +68,28 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const health = new ProviderHealth(db, config.providerCooldownSeconds * 1000);
     await health.refresh();
     const providers = new ProviderRegistry(health).register(new SandboxProvider(blobs));
-    // MiniMax calls back on an unguessable per-deployment path (callbacks are unsigned; see docs/minimax.md).
+    // Upstreams call back on an unguessable per-deployment path: MiniMax signs nothing (see
+    // docs/minimax.md); WaveSpeed, fal and Replicate sign, and are verified (docs/providers.md).
+    const publicUrl = config.publicUrl?.replace(/\/+$/, '');
     const callbackToken =
-      config.minimaxApiKey && config.publicUrl ? await settingOrCreate(db, 'provider_callback_token', () => randomBytes(24).toString('base64url')) : null;
-    const callbackUrl = callbackToken ? `${config.publicUrl!.replace(/\/+$/, '')}/callbacks/minimax/${callbackToken}` : null;
-    const minimax = createMinimax(config, { db, blobs, log, callbackUrl, spreadDue });
+      (config.minimaxApiKey || configuredAggregators(config).length > 0) && publicUrl
+        ? await settingOrCreate(db, 'provider_callback_token', () => randomBytes(24).toString('base64url'))
+        : null;
+    const callbackUrlOf = (name: string): string | null => (callbackToken ? `${publicUrl}/callbacks/${name}/${callbackToken}` : null);
+    const minimax = createMinimax(config, { db, blobs, log, callbackUrl: callbackUrlOf('minimax'), spreadDue });
     if (minimax) providers.register(minimax);
-    for (const m of MODELS) providers.route(m.id, config.liveRoutes?.[m.id] ?? (minimax ? [minimax.name] : []));
+    // Aggregators fetch the input image from our signed file URL (an hour is past any queue wait); without PUBLIC_URL it goes inline.
+    const imageUrl = (key: string): string | null => (publicUrl ? publicUrl + signedPath(fileSigningSecret, key, expiryFor(Date.now(), 3600)) : null);
+    const aggregators = createAggregators(config, { db, blobs, log, callbackUrl: callbackUrlOf, imageUrl, spreadDue });
+    for (const p of aggregators) providers.register(p);
+    // The default route is every configured provider, MiniMax first: with one key set, that provider serves.
+    const defaultRoute = [...(minimax ? [minimax.name] : []), ...aggregators.map((p) => p.name)];
+    for (const m of MODELS) providers.route(m.id, config.liveRoutes?.[m.id] ?? defaultRoute);
+    const verifyProviderCallback = async (name: string, raw: string, headers: CallbackHeaders): Promise<boolean> => {
+      if (!providers.names().includes(name)) return true; // answered 404 by the handler
+      const p = providers.get(name);
+      return p.kind !== 'remote' || !p.verifyCallback || p.verifyCallback(raw, headers);
+    };
     // File links in webhook payloads: PUBLIC_URL, else this process's own port once it listens.
     const publicBaseUrl = (): string => config.publicUrl ?? `http://localhost:${(app.server.address() as AddressInfo | null)?.port ?? config.port}`;
     const webhooks = createWebhooks({ db, log, config, fileSigningSecret, publicBaseUrl });
@@ -94,7 +109,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(
-      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks },
+      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks, verifyProviderCallback },
       log.level === 'silent' ? {} : { logger: log },
     );
     const worker =

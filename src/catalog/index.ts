@@ -19,5 +19,5 @@ export {
   type Duration,
   type Mode,
 } from './models.js';
-export { DEFAULT_PRICE_BOOK, loadPriceBook, priceOf, priceKey, combosOf, type PriceBook } from './prices.js';
+export { DEFAULT_PRICE_BOOK, loadPriceBook, loadUpstreamCosts, priceOf, priceKey, combosOf, type PriceBook, type UpstreamCostOverrides } from './prices.js';
 export { describeCatalog, type CatalogEntry } from './describe.js';

@@ -28,6 +28,36 @@ export function priceKey(resolution: string, durationSeconds: number): string {
 
 const fileSchema = z.record(z.string(), z.record(z.string(), z.number().int().min(0)));
 
+/** The operator's upstream cost overrides: provider → variant (e.g. `t2v-768p-6s`) → USD per video. */
+export type UpstreamCostOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+/** The price book file's own `upstreamCosts` section; everything else in the file is credits. */
+const UPSTREAM_COSTS_KEY = 'upstreamCosts';
+const upstreamCostsSchema = z.record(z.string(), z.record(z.string(), z.number().min(0).max(1000)));
+
+function readBookFile(file: string): Record<string, unknown> {
+  const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`Price book ${file}: not a JSON object`);
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * The `upstreamCosts` section of the price book file (USD per video, per provider and variant),
+ * or an empty set without a file. Providers merge it over their own defaults (providers/costs.ts).
+ *
+ * @example
+ * // prices.json: { "hailuo-2.3": { "768p-6s": 50 }, "upstreamCosts": { "fal": { "t2v-768p-6s": 0.27 } } }
+ * loadUpstreamCosts('prices.json').fal['t2v-768p-6s'] // 0.27
+ */
+export function loadUpstreamCosts(file: string | undefined): UpstreamCostOverrides {
+  if (!file) return {};
+  const section = readBookFile(file)[UPSTREAM_COSTS_KEY];
+  if (section === undefined) return {};
+  const parsed = upstreamCostsSchema.safeParse(section);
+  if (!parsed.success) throw new Error(`Price book ${file}: ${UPSTREAM_COSTS_KEY}: ${parsed.error.message}`);
+  return parsed.data;
+}
+
 /**
  * Loads the price book, merging an operator override file over the defaults, and checks that
  * every allowed combination of every model has a price.
@@ -39,7 +69,8 @@ export function loadPriceBook(file: string | undefined): PriceBook {
   const merged: Record<string, Record<string, number>> = {};
   for (const [m, prices] of Object.entries(DEFAULT_PRICE_BOOK)) merged[m] = { ...prices };
   if (file) {
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    const { [UPSTREAM_COSTS_KEY]: _costs, ...credits } = readBookFile(file);
+    const parsed = fileSchema.safeParse(credits);
     if (!parsed.success) throw new Error(`Price book ${file}: ${parsed.error.message}`);
     for (const [m, prices] of Object.entries(parsed.data)) merged[m] = { ...merged[m], ...prices };
   }

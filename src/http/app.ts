@@ -169,6 +169,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     });
   }
   // Only when callbacks are in use: the route is not part of the public API (and not in /openapi.json).
-  if (deps.providerCallbacks) registerProviderCallbacks(app, deps.providerCallbacks);
+  if (deps.providerCallbacks) registerProviderCallbacks(app, deps.providerCallbacks, deps.verifyProviderCallback);
   return app;
 }

@@ -22,6 +22,8 @@ export interface AppDeps {
   isReady: () => boolean;
   /** Upstream task callbacks (MiniMax `callback_url`); absent when no PUBLIC_URL/provider uses them. */
   providerCallbacks?: ProviderCallbacks | undefined;
+  /** Checks a callback's signature over its raw body (upstreams that sign); false answers 401. */
+  verifyProviderCallback?: ((provider: string, raw: string, headers: Readonly<Record<string, string | string[] | undefined>>) => Promise<boolean>) | undefined;
 }
 
 declare module 'fastify' {

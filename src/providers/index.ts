@@ -9,6 +9,16 @@ export { ProviderBudget, type Admission, type BacklogSpreader, type BudgetLimits
 export { ProviderHealth, type Cooldown } from './health.js';
 export { MinimaxProvider, type MinimaxOptions } from './minimax/index.js';
 export { createMinimax, type MinimaxConfig } from './minimax/factory.js';
+export { WavespeedProvider, WAVESPEED_MODEL_IDS } from './wavespeed/index.js';
+export { FalProvider, FAL_MODEL_IDS, FAL_JWKS_URL, type FalOptions } from './fal/index.js';
+export { ReplicateProvider, REPLICATE_MODEL_IDS } from './replicate/index.js';
+export { createAggregators, configuredAggregators, DEFAULT_BUDGETS, type AggregatorName, type AggregatorDeps } from './aggregators.js';
+export { ENDPOINT_VARIANTS, I2V_DEFAULT_PROMPT, type AggregatorOptions, type EndpointVariant } from './aggregator.js';
+export { COST_VARIANTS, costOf, costVariant, withOverrides, type CostBook, type CostTable, type CostVariant } from './costs.js';
+export { WAVESPEED_COSTS } from './wavespeed/costs.js';
+export { FAL_COSTS } from './fal/costs.js';
+export { REPLICATE_COSTS } from './replicate/costs.js';
+export { MINIMAX_COSTS } from './minimax/costs.js';
 
 /**
  * Which provider serves a job. Test keys always go to the sandbox. Live keys go to the first
@@ -79,7 +89,7 @@ export class ProviderRegistry {
     if (route.length === 0) {
       throw new AppError(
         'provider_unavailable',
-        `No live provider is configured for ${model}. Set MINIMAX_API_KEY to generate with MiniMax, or use a test key (rl_test_…) for the sandbox engine.`,
+        `No live provider is configured for ${model}. Set MINIMAX_API_KEY, WAVESPEED_API_KEY, FAL_KEY or REPLICATE_API_TOKEN to generate live, or use a test key (rl_test_…) for the sandbox engine.`,
       );
     }
     const healthy = route.find((n) => !this.health.cooldown(n));

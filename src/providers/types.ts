@@ -94,7 +94,23 @@ export interface RemoteProvider {
    * changed. A hint is never trusted as a status: it only makes the task's job poll at once.
    */
   parseCallback?(body: unknown): CallbackMessage;
+  /**
+   * Checks a callback's signature over its exact bytes, before `parseCallback` sees it. Absent
+   * means the upstream signs nothing (MiniMax): the unguessable path is the only guard.
+   */
+  verifyCallback?(raw: string, headers: CallbackHeaders): Promise<boolean>;
+  /** Asks the upstream to stop a task; a no-op answer (already done, unknown) is not an error. */
+  cancel?(taskId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * What the upstream charges for one video, in USD, or null when no price is known (the
+   * operator sets one under `upstreamCosts` in the price book). `imageToVideo` omitted means the
+   * dearer of the two, so a margin is never overstated.
+   */
+  costUsd(model: string, resolution: string, durationSeconds: number, imageToVideo?: boolean): number | null;
 }
+
+/** Request headers, lower-case names (as Node gives them). */
+export type CallbackHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export type CallbackMessage =
   | { kind: 'challenge'; reply: Record<string, unknown> }

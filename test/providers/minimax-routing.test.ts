@@ -17,6 +17,7 @@ function stub(name: string): RemoteProvider {
     poll: async () => ({ state: 'running' }),
     download: async () => Readable.from([]),
     nextPollDelayMs: () => 1000,
+    costUsd: () => null,
   };
 }
 

@@ -2,7 +2,10 @@ import type { Config } from '../../config.js';
 import type { Db, Queryable } from '../../db/index.js';
 import type { Logger } from '../../log.js';
 import type { BlobStore } from '../../storage/index.js';
+import { loadUpstreamCosts } from '../../catalog/index.js';
 import { ProviderBudget } from '../budget.js';
+import { withOverrides } from '../costs.js';
+import { MINIMAX_COSTS } from './costs.js';
 import { MinimaxProvider } from './index.js';
 
 export interface MinimaxDeps {
@@ -26,6 +29,7 @@ export type MinimaxConfig = Pick<
   | 'minimaxPollMinIntervalMs'
   | 'minimaxPollMaxIntervalMs'
   | 'modelTimings'
+  | 'priceBookFile'
   | 'allowPrivateUrls'
   | 'allowHttpUrls'
 >;
@@ -65,6 +69,7 @@ export function createMinimax(config: MinimaxConfig, deps: MinimaxDeps): Minimax
     typicalMs: (m) => (config.modelTimings[m.id]?.typicalSeconds ?? m.typicalSeconds) * 1000,
     poll: { minIntervalMs: config.minimaxPollMinIntervalMs, maxIntervalMs: Math.max(config.minimaxPollMinIntervalMs, config.minimaxPollMaxIntervalMs) },
     downloadPolicy: { allowPrivateNetworks: config.allowPrivateUrls, allowHttp: config.allowHttpUrls },
+    costs: withOverrides(MINIMAX_COSTS.table, loadUpstreamCosts(config.priceBookFile)[name]),
     log: deps.log,
   });
 }

@@ -13,6 +13,8 @@ import { ProviderError, type CallbackMessage, type ProviderJob, type RemoteProvi
 import { MinimaxApi, type Json } from './api.js';
 import { taskStatus, type TaskBody } from './codes.js';
 import { DEFAULT_POLL_SCHEDULE, pollDelayMs, type PollSchedule } from './schedule.js';
+import { costOf, type CostTable } from '../costs.js';
+import { MINIMAX_COSTS } from './costs.js';
 
 export { DEFAULT_POLL_SCHEDULE, pollDelayMs, type PollSchedule } from './schedule.js';
 export { errorForCode, taskStatus } from './codes.js';
@@ -33,6 +35,8 @@ export interface MinimaxOptions {
   downloadPolicy: UrlPolicy;
   /** Largest video accepted: 10 s of 1080p Hailuo is ~10-30 MB; 1 GiB is a runaway, not a video. */
   maxVideoBytes?: number;
+  /** USD per variant; default MINIMAX_COSTS (unknown until the operator sets `upstreamCosts.minimax`). */
+  costs?: CostTable;
   log: Logger;
 }
 
@@ -167,6 +171,10 @@ export class MinimaxProvider implements RemoteProvider {
 
   typicalMs(model: ModelSpec): number {
     return this.o.typicalMs(model);
+  }
+
+  costUsd(model: string, resolution: string, durationSeconds: number, imageToVideo?: boolean): number | null {
+    return costOf(this.o.costs ?? MINIMAX_COSTS.table, model, resolution, durationSeconds, imageToVideo);
   }
 
   /**

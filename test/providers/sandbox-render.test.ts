@@ -328,6 +328,21 @@ describe('renderVideo: image-to-video', () => {
     assert.ok(redShare(last) > redShare(first) + 0.05, `pan left should reveal more red: ${redShare(first)} → ${redShare(last)}`);
   });
 
+  test('image-to-video carries the "sandbox preview" mark, top left, like text-to-video (regression: it had none)', async () => {
+    const black = join(dir, 'black.png');
+    await ffmpeg(['-f', 'lavfi', '-i', 'color=c=black:s=1600x900', '-frames:v', '1', black]);
+    const { file } = await renderAndProbe(spec('[Static shot]', 1366, 768, 0.5, { imagePath: black }), 'i2v-mark');
+    // Near-white pixels in a 400×60 corner: the mark's text (white@0.85 ≈ 217) on a black image.
+    const bright = async (x: number): Promise<number> => {
+      const rgb = await ffmpeg(['-i', file, '-vf', `crop=400:60:${x}:0,format=rgb24`, '-frames:v', '1', '-f', 'rawvideo', '-']);
+      let n = 0;
+      for (let i = 0; i < rgb.length; i += 3) if ((rgb[i] as number) > 180 && (rgb[i + 1] as number) > 180 && (rgb[i + 2] as number) > 180) n++;
+      return n;
+    };
+    assert.ok((await bright(0)) > 300, 'the mark is drawn top left');
+    assert.equal(await bright(1366 - 400), 0, 'and nothing else is drawn on the image');
+  });
+
   test('WebP input works', async () => {
     const image = join(dir, 'input.webp');
     await makePattern(image, 800, 800, 2);

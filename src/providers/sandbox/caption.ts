@@ -125,13 +125,27 @@ export async function captionFilters(text: string, width: number, height: number
         `:shadowcolor=black@0.7:shadowx=2:shadowy=2:x=(w-text_w)/2:y=${baseline}-ascent`,
     );
   }
+  filters.push(await labelFilter(width, height, dir));
+  return filters.join(',');
+}
+
+/**
+ * The "Reelay sandbox preview" mark in the top-left corner, drawn on every sandbox video (text- and
+ * image-to-video alike) so a preview is never mistaken for a model's output. Writes its text file
+ * into `dir`.
+ *
+ * @example
+ * const mark = await labelFilter(1366, 768, tmpDir); // 'drawtext=fontfile=…:textfile=…/label.txt:…:x=23:y=23'
+ */
+export async function labelFilter(width: number, height: number, dir: string): Promise<string> {
   const labelFile = join(dir, 'label.txt');
   await writeFile(labelFile, LABEL, 'utf8');
-  const labelSize = Math.max(12, Math.round(height * 0.024));
-  const margin = Math.round(height * 0.03);
-  filters.push(
-    `drawtext=${fontfile}:textfile=${filterValue(labelFile)}:expansion=none:fontsize=${labelSize}:fontcolor=white@0.85` +
-      `:shadowcolor=black@0.6:shadowx=1:shadowy=1:x=${margin}:y=${margin}`,
+  // Sized by the short side, so a portrait image-to-video gets the same mark as a landscape one.
+  const short = Math.min(width, height);
+  const labelSize = Math.max(12, Math.round(short * 0.024));
+  const margin = Math.round(short * 0.03);
+  return (
+    `drawtext=fontfile=${filterValue(fontPath())}:textfile=${filterValue(labelFile)}:expansion=none:fontsize=${labelSize}:fontcolor=white@0.85` +
+    `:shadowcolor=black@0.6:shadowx=1:shadowy=1:x=${margin}:y=${margin}`
   );
-  return filters.join(',');
 }

@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { fileArg } from '../../media/index.js';
+import { labelFilter } from './caption.js';
 import { flatView, type CameraPath } from './motion.js';
 import { viewBounds, warpFilters } from './warp.js';
 
@@ -74,12 +75,21 @@ function exifOrientation(tiff: Buffer): number {
 const even = (x: number): number => 2 * Math.ceil(x / 2);
 
 /**
- * Builds the graph for an image-to-video render.
+ * Builds the graph for an image-to-video render, marked "Reelay sandbox preview" like text-to-video
+ * (the mark's text file is written into `dir`).
  *
  * @example
- * const { inputArgs, graph } = await imageGraph('in.png', 1366, 768, 144, 24, path);
+ * const { inputArgs, graph } = await imageGraph('in.png', 1366, 768, 144, 24, path, tmpDir);
  */
-export async function imageGraph(imagePath: string, width: number, height: number, frames: number, fps: number, path: CameraPath): Promise<Graph> {
+export async function imageGraph(
+  imagePath: string,
+  width: number,
+  height: number,
+  frames: number,
+  fps: number,
+  path: CameraPath,
+  dir: string,
+): Promise<Graph> {
   const orientation = await jpegOrientation(imagePath);
   const view = flatView(path);
   const fit =
@@ -98,16 +108,17 @@ export async function imageGraph(imagePath: string, width: number, height: numbe
   const hold = `loop=loop=-1:size=1,setpts=N/(${fps}*TB)`;
   const warp = warpFilters(view, { canvasW, canvasH, originX: padX, originY: padY, viewW: width, viewH: height, outW: width, outH: height }, frames);
 
+  const mark = await labelFilter(width, height, dir);
   let graph: string;
   if (padX === 0 && padY === 0) {
-    graph = `${fit},${hold},${warp},format=yuv420p[v]`;
+    graph = `${fit},${hold},${warp},${mark},format=yuv420p[v]`;
   } else {
     const radius = Math.max(2, Math.round(Math.min(canvasW, canvasH) / 25));
     const blur = `boxblur=luma_radius=${radius}:luma_power=2:chroma_radius=${Math.max(1, Math.floor(radius / 2))}:chroma_power=2`;
     graph =
       `${fit},split[fg][bgsrc];` +
       `[bgsrc]scale=${canvasW}:${canvasH},${blur},lutyuv=y=val*0.8[bg];` +
-      `[bg][fg]overlay=x=${padX}:y=${padY}:format=yuv420,${hold},${warp},format=yuv420p[v]`;
+      `[bg][fg]overlay=x=${padX}:y=${padY}:format=yuv420,${hold},${warp},${mark},format=yuv420p[v]`;
   }
   return { inputArgs: ['-i', fileArg(imagePath)], graph };
 }

@@ -67,7 +67,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       : new LocalBlobStore(join(config.dataDir, 'files'));
     const health = new ProviderHealth(db, config.providerCooldownSeconds * 1000);
     await health.refresh();
-    const providers = new ProviderRegistry(health).register(new SandboxProvider(blobs));
+    const providers = new ProviderRegistry(health).register(new SandboxProvider(blobs, { maxDelaySeconds: config.sandboxMaxDelaySeconds }));
     // MiniMax calls back on an unguessable per-deployment path (callbacks are unsigned; see docs/minimax.md).
     const callbackToken =
       config.minimaxApiKey && config.publicUrl ? await settingOrCreate(db, 'provider_callback_token', () => randomBytes(24).toString('base64url')) : null;

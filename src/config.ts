@@ -61,6 +61,12 @@ export const configSchema = z
     workerConcurrency: int(1, 1000).default(16),
     /** Sandbox renders one worker process runs at once (ffmpeg is CPU-bound). */
     sandboxConcurrency: int(1, 64).default(2),
+    /**
+     * Longest wait a `[[sandbox:delay=N]]` test trigger can ask for; longer asks are clamped to it.
+     * A delayed job holds a render slot while it waits, so an unbounded delay lets one tenant's test
+     * jobs block every other tenant's renders.
+     */
+    sandboxMaxDelaySeconds: int(0, 3600).default(60),
     /** Allow URLs (images, webhooks) that resolve to private/loopback addresses: self-hosted setups and tests only. */
     allowPrivateUrls: bool.default(false),
     /** Allow plain http:// URLs for images and webhooks. */
@@ -206,6 +212,7 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_WORKER_IDLE_POLL_MS: 'workerIdlePollMs',
   REELAY_WORKER_CONCURRENCY: 'workerConcurrency',
   REELAY_SANDBOX_CONCURRENCY: 'sandboxConcurrency',
+  REELAY_SANDBOX_MAX_DELAY_SECONDS: 'sandboxMaxDelaySeconds',
   REELAY_ALLOW_PRIVATE_URLS: 'allowPrivateUrls',
   REELAY_ALLOW_HTTP_URLS: 'allowHttpUrls',
   REELAY_PRICE_BOOK: 'priceBookFile',

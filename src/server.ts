@@ -67,7 +67,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       : new LocalBlobStore(join(config.dataDir, 'files'));
     const health = new ProviderHealth(db, config.providerCooldownSeconds * 1000);
     await health.refresh();
-    const providers = new ProviderRegistry(health).register(new SandboxProvider(blobs));
+    const providers = new ProviderRegistry(health).register(new SandboxProvider(blobs, { maxDelaySeconds: config.sandboxMaxDelaySeconds }));
     // Upstreams call back on an unguessable per-deployment path: MiniMax signs nothing (see
     // docs/minimax.md); WaveSpeed, fal and Replicate sign, and are verified (docs/providers.md).
     const publicUrl = config.publicUrl?.replace(/\/+$/, '');

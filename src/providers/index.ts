@@ -4,7 +4,7 @@ import type { VideoProvider } from './types.js';
 import { ProviderHealth, type Cooldown } from './health.js';
 
 export * from './types.js';
-export { SandboxProvider, parseTriggers } from './sandbox/index.js';
+export { SandboxProvider, parseTriggers, type SandboxOptions } from './sandbox/index.js';
 export { ProviderBudget, type Admission, type BacklogSpreader, type BudgetLimits } from './budget.js';
 export { ProviderHealth, type Cooldown } from './health.js';
 export { MinimaxProvider, type MinimaxOptions } from './minimax/index.js';

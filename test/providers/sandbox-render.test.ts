@@ -230,14 +230,12 @@ describe('camera path', () => {
     assert.ok(path.panX.at(23) < -1, `panX at the end: ${path.panX.at(23)}`);
   });
 
-  test('a pan keeps the image edges out of the frame by zooming just enough', () => {
-    const v = flatView(planCamera(parseCameraCommands('[Pan left] [Tilt down]').segments, 144, FPS, seededRandom('x')));
-    for (let n = 0; n < 144; n++) {
-      const halfW = 0.5 / v.z.at(n);
-      const halfH = 0.5 / v.z.at(n);
-      assert.ok(0.5 + v.dx.at(n) - halfW >= -1e-9 && 0.5 + v.dx.at(n) + halfW <= 1 + 1e-9, `frame ${n} leaves the image sideways`);
-      assert.ok(0.5 + v.dy.at(n) - halfH >= -1e-9 && 0.5 + v.dy.at(n) + halfH <= 1 + 1e-9, `frame ${n} leaves the image vertically`);
-    }
+  test('a pan or truck slides the view at constant magnification; a shake zooms only while it shakes', () => {
+    const v = flatView(planCamera(parseCameraCommands('[Pan left] [Tilt down] [Truck right]').segments, 144, FPS, seededRandom('x')));
+    for (let n = 0; n < 144; n++) assert.equal(v.z.at(n), 1, `frame ${n} zooms`);
+    assert.ok(v.dx.at(47) < -0.03 && v.dy.at(95) > 0.02, 'the view moves');
+    const s = flatView(planCamera(parseCameraCommands('[Shake]').segments, 144, FPS, seededRandom('x')));
+    assert.ok(s.z.at(72) > 1.01 && s.z.at(0) === 1 && Math.abs(s.z.at(143) - 1) < 1e-9, `shake zoom ${s.z.at(72)}`);
   });
 });
 
@@ -328,6 +326,21 @@ describe('renderVideo: image-to-video', () => {
     assert.ok(mad(first, last) > 5, `last frame ≈ first (${mad(first, last)})`);
     assert.ok(Math.abs(redShare(first) - 0.5) < 0.02, `frame 0 is half red (${redShare(first)})`);
     assert.ok(redShare(last) > redShare(first) + 0.05, `pan left should reveal more red: ${redShare(first)} → ${redShare(last)}`);
+  });
+
+  test('image-to-video carries the "sandbox preview" mark, top left, like text-to-video (regression: it had none)', async () => {
+    const black = join(dir, 'black.png');
+    await ffmpeg(['-f', 'lavfi', '-i', 'color=c=black:s=1600x900', '-frames:v', '1', black]);
+    const { file } = await renderAndProbe(spec('[Static shot]', 1366, 768, 0.5, { imagePath: black }), 'i2v-mark');
+    // Near-white pixels in a 400×60 corner: the mark's text (white@0.85 ≈ 217) on a black image.
+    const bright = async (x: number): Promise<number> => {
+      const rgb = await ffmpeg(['-i', file, '-vf', `crop=400:60:${x}:0,format=rgb24`, '-frames:v', '1', '-f', 'rawvideo', '-']);
+      let n = 0;
+      for (let i = 0; i < rgb.length; i += 3) if ((rgb[i] as number) > 180 && (rgb[i + 1] as number) > 180 && (rgb[i + 2] as number) > 180) n++;
+      return n;
+    };
+    assert.ok((await bright(0)) > 300, 'the mark is drawn top left');
+    assert.equal(await bright(1366 - 400), 0, 'and nothing else is drawn on the image');
   });
 
   test('WebP input works', async () => {

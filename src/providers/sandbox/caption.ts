@@ -96,15 +96,26 @@ export function layoutCaption(text: string, width: number, height: number, metri
   return { fontSize, lines: [...lines.slice(0, MAX_CAPTION_LINES - 1), `${last.trimEnd()}${ELLIPSIS}`] };
 }
 
+export interface CaptionFilters {
+  /**
+   * Top row (of the full-size frame) of the translucent band behind the caption, or null without a
+   * caption. The caller darkens it, where it is cheapest: on the small composite before the
+   * upscale, a sixteenth of the pixels (a full-size `drawbox` blend was a fifth of the filter cost).
+   */
+  bandTop: number | null;
+  /** The filter chain (no labels) that draws the caption lines and the "Reelay sandbox preview" mark. */
+  text: string;
+}
+
 /**
- * Writes the caption's text files into `dir` and returns the filter chain (no labels) that draws
- * a translucent band, the caption lines centred on it, and the "Reelay sandbox preview" label.
+ * Writes the caption's text files into `dir` and returns where its band goes and the filter chain
+ * that draws the caption lines, centred, and the "Reelay sandbox preview" label.
  *
  * @example
- * const chain = await captionFilters('A red fox [sic]', 1366, 768, tmpDir);
- * // 'drawbox=…,drawtext=fontfile=…:textfile=…/caption-0.txt:expansion=none:…,drawtext=…'
+ * const { bandTop, text } = await captionFilters('A red fox [sic]', 1366, 768, tmpDir);
+ * // bandTop: 654; text: 'drawtext=fontfile=…:textfile=…/caption-0.txt:expansion=none:…,drawtext=…'
  */
-export async function captionFilters(text: string, width: number, height: number, dir: string): Promise<string> {
+export async function captionFilters(text: string, width: number, height: number, dir: string): Promise<CaptionFilters> {
   const font = fontPath();
   const { fontSize, lines } = layoutCaption(text, width, height, fontMetrics(font));
   const fontfile = `fontfile=${filterValue(font)}`;
@@ -112,10 +123,7 @@ export async function captionFilters(text: string, width: number, height: number
   const pitch = Math.round(fontSize * 1.3);
   const lastBaseline = Math.round(height * 0.93);
   const firstBaseline = lastBaseline - pitch * (lines.length - 1);
-  if (lines.length > 0) {
-    const top = Math.max(0, firstBaseline - Math.round(fontSize * 1.45));
-    filters.push(`drawbox=x=0:y=${top}:w=iw:h=${height - top}:color=black@0.38:t=fill`);
-  }
+  const bandTop = lines.length > 0 ? Math.max(0, firstBaseline - Math.round(fontSize * 1.45)) : null;
   for (const [i, line] of lines.entries()) {
     const file = join(dir, `caption-${i}.txt`);
     await writeFile(file, line, 'utf8');
@@ -125,13 +133,27 @@ export async function captionFilters(text: string, width: number, height: number
         `:shadowcolor=black@0.7:shadowx=2:shadowy=2:x=(w-text_w)/2:y=${baseline}-ascent`,
     );
   }
+  filters.push(await labelFilter(width, height, dir));
+  return { bandTop, text: filters.join(',') };
+}
+
+/**
+ * The "Reelay sandbox preview" mark in the top-left corner, drawn on every sandbox video (text- and
+ * image-to-video alike) so a preview is never mistaken for a model's output. Writes its text file
+ * into `dir`.
+ *
+ * @example
+ * const mark = await labelFilter(1366, 768, tmpDir); // 'drawtext=fontfile=…:textfile=…/label.txt:…:x=23:y=23'
+ */
+export async function labelFilter(width: number, height: number, dir: string): Promise<string> {
   const labelFile = join(dir, 'label.txt');
   await writeFile(labelFile, LABEL, 'utf8');
-  const labelSize = Math.max(12, Math.round(height * 0.024));
-  const margin = Math.round(height * 0.03);
-  filters.push(
-    `drawtext=${fontfile}:textfile=${filterValue(labelFile)}:expansion=none:fontsize=${labelSize}:fontcolor=white@0.85` +
-      `:shadowcolor=black@0.6:shadowx=1:shadowy=1:x=${margin}:y=${margin}`,
+  // Sized by the short side, so a portrait image-to-video gets the same mark as a landscape one.
+  const short = Math.min(width, height);
+  const labelSize = Math.max(12, Math.round(short * 0.024));
+  const margin = Math.round(short * 0.03);
+  return (
+    `drawtext=fontfile=${filterValue(fontPath())}:textfile=${filterValue(labelFile)}:expansion=none:fontsize=${labelSize}:fontcolor=white@0.85` +
+    `:shadowcolor=black@0.6:shadowx=1:shadowy=1:x=${margin}:y=${margin}`
   );
-  return filters.join(',');
 }

@@ -5,8 +5,9 @@
  */
 import { open } from 'node:fs/promises';
 import { fileArg } from '../../media/index.js';
+import { labelFilter } from './caption.js';
 import { flatView, type CameraPath } from './motion.js';
-import { viewBounds, warpFilters } from './warp.js';
+import { viewBounds, zoompanFilter } from './warp.js';
 
 export interface Graph {
   /** ffmpeg input arguments (`-i …`), in the order the graph's `[n:v]` labels use. */
@@ -74,12 +75,21 @@ function exifOrientation(tiff: Buffer): number {
 const even = (x: number): number => 2 * Math.ceil(x / 2);
 
 /**
- * Builds the graph for an image-to-video render.
+ * Builds the graph for an image-to-video render, marked "Reelay sandbox preview" like text-to-video
+ * (the mark's text file is written into `dir`).
  *
  * @example
- * const { inputArgs, graph } = await imageGraph('in.png', 1366, 768, 144, 24, path);
+ * const { inputArgs, graph } = await imageGraph('in.png', 1366, 768, 144, 24, path, tmpDir);
  */
-export async function imageGraph(imagePath: string, width: number, height: number, frames: number, fps: number, path: CameraPath): Promise<Graph> {
+export async function imageGraph(
+  imagePath: string,
+  width: number,
+  height: number,
+  frames: number,
+  fps: number,
+  path: CameraPath,
+  dir: string,
+): Promise<Graph> {
   const orientation = await jpegOrientation(imagePath);
   const view = flatView(path);
   const fit =
@@ -87,27 +97,37 @@ export async function imageGraph(imagePath: string, width: number, height: numbe
     // Converting to BT.709 here, in our own scale, rather than in an auto-inserted BT.601 one.
     `:out_color_matrix=bt709:out_range=tv,format=yuv420p,crop=${width}:${height},setsar=1`;
 
-  // A zoom-out below the image's own framing shows more than the image: pad it with a blurred,
-  // dimmed enlargement of itself instead of smearing its edge pixels.
+  // A move past the image's edge (a slide, a zoom-out below the first framing) shows more than the
+  // image: pad it with a blurred, dimmed enlargement of itself instead of smearing its edge pixels.
+  // The padding keeps the output's aspect ratio, as zoompan's window has the canvas's.
   const b = viewBounds(view, width, height, frames);
   const slack = 0.01;
-  const padX = Math.max(0, -b.left, b.right - width) > slack ? even(Math.max(-b.left, b.right - width) + 2) : 0;
-  const padY = Math.max(0, -b.top, b.bottom - height) > slack ? even(Math.max(-b.top, b.bottom - height) + 2) : 0;
+  const beyond = Math.max(0, -b.left, b.right - width, -b.top, b.bottom - height) > slack;
+  const reach = beyond ? Math.max((Math.max(-b.left, b.right - width) + 2) / width, (Math.max(-b.top, b.bottom - height) + 2) / height) : 0;
+  const padX = beyond ? even(reach * width) : 0;
+  const padY = beyond ? even(reach * height) : 0;
   const canvasW = width + 2 * padX;
   const canvasH = height + 2 * padY;
   const hold = `loop=loop=-1:size=1,setpts=N/(${fps}*TB)`;
-  const warp = warpFilters(view, { canvasW, canvasH, originX: padX, originY: padY, viewW: width, viewH: height, outW: width, outH: height }, frames);
+  const place = { canvasW, canvasH, originX: padX, originY: padY, viewW: width, viewH: height, outW: width, outH: height };
+  // One zoompan per plane (see zoompanFilter): luma in 1-pixel steps, chroma in its own pixels.
+  const zoom = (shrink: 1 | 2): string => zoompanFilter(view, place, fps, shrink);
+  const mark = await labelFilter(width, height, dir);
+  const warp =
+    `${hold},extractplanes=y+u+v[py][pu][pv];` +
+    `[py]${zoom(1)}[zy];[pu]${zoom(2)}[zu];[pv]${zoom(2)}[zv];` +
+    `[zy][zu][zv]mergeplanes=0x001020:yuv420p,${mark},format=yuv420p[v]`;
 
   let graph: string;
-  if (padX === 0 && padY === 0) {
-    graph = `${fit},${hold},${warp},format=yuv420p[v]`;
+  if (!beyond) {
+    graph = `${fit},${warp}`;
   } else {
     const radius = Math.max(2, Math.round(Math.min(canvasW, canvasH) / 25));
-    const blur = `boxblur=luma_radius=${radius}:luma_power=2:chroma_radius=${Math.max(1, Math.floor(radius / 2))}:chroma_power=2`;
+    const blur = `boxblur=luma_radius=${radius}:luma_power=2:chroma_radius=${radius}:chroma_power=2`;
     graph =
       `${fit},split[fg][bgsrc];` +
       `[bgsrc]scale=${canvasW}:${canvasH},${blur},lutyuv=y=val*0.8[bg];` +
-      `[bg][fg]overlay=x=${padX}:y=${padY}:format=yuv420,${hold},${warp},format=yuv420p[v]`;
+      `[bg][fg]overlay=x=${padX}:y=${padY}:format=yuv420,${warp}`;
   }
   return { inputArgs: ['-i', fileArg(imagePath)], graph };
 }

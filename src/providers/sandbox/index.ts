@@ -6,9 +6,14 @@ import type { BlobStore } from '../../storage/index.js';
 import { sleep } from '../../retry.js';
 import { ProviderError, type InlineProvider, type ProviderJob } from '../types.js';
 import { outputSize, renderVideo } from './render.js';
-import { parseTriggers, TRIGGER_MESSAGES } from './triggers.js';
+import { DEFAULT_MAX_DELAY_SECONDS, parseTriggers, TRIGGER_MESSAGES } from './triggers.js';
 
-export { parseTriggers } from './triggers.js';
+export { DEFAULT_MAX_DELAY_SECONDS, parseTriggers } from './triggers.js';
+
+export interface SandboxOptions {
+  /** Longest `[[sandbox:delay=N]]` honoured; longer asks wait this long (config `sandboxMaxDelaySeconds`). */
+  maxDelaySeconds?: number;
+}
 
 /**
  * The sandbox engine: a preview renderer, not a neural model. It makes a real H.264 MP4 with
@@ -20,10 +25,17 @@ export class SandboxProvider implements InlineProvider {
   readonly kind = 'inline';
   readonly name = 'sandbox';
 
-  constructor(private readonly blobs: BlobStore) {}
+  private readonly maxDelaySeconds: number;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    opts: SandboxOptions = {},
+  ) {
+    this.maxDelaySeconds = opts.maxDelaySeconds ?? DEFAULT_MAX_DELAY_SECONDS;
+  }
 
   async render(job: ProviderJob, outFile: string, ctx: { signal: AbortSignal; onProgress: (fraction: number) => void }): Promise<void> {
-    const t = parseTriggers(job.prompt);
+    const t = parseTriggers(job.prompt, this.maxDelaySeconds);
     if (t.delaySeconds > 0) await sleep(t.delaySeconds * 1000, ctx.signal);
     if (t.fail) throw new ProviderError(t.fail, TRIGGER_MESSAGES[t.fail], false);
 

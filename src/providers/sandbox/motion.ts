@@ -9,7 +9,7 @@
  * push, tracking) move near layers more than far ones, which is what tells them apart on screen.
  */
 import type { CameraMove, CameraSegment } from './camera.js';
-import { abs, add, clip, div, type Expr, frame, max, min, mul, num, sin, smoothstep, sub } from './expr.js';
+import { add, clip, div, type Expr, frame, mul, num, sin, smoothstep, sub } from './expr.js';
 
 export interface CameraState {
   /** Lens zoom factor (1 = as framed at the start). */
@@ -36,6 +36,8 @@ export interface CameraPath {
   truckY: Expr;
   shakeX: Expr;
   shakeY: Expr;
+  /** How strongly the shake is on (0–1): its fade in and out, without the wobble. */
+  shake: Expr;
 }
 
 /** Keeps repeated moves (`[Zoom in] … [Zoom in] … [Zoom in]`) from running away. */
@@ -125,6 +127,7 @@ export function planCamera(segments: readonly CameraSegment[], frames: number, f
     truckY: component('truckY'),
     shakeX: mul(envelope, wobble(t, phases.slice(0, 3))),
     shakeY: mul(envelope, wobble(t, phases.slice(3))),
+    shake: envelope,
   };
 }
 
@@ -138,16 +141,22 @@ export interface LayerView {
   z: Expr;
 }
 
-/** Fraction of the frame a flat image moves per move unit; more would need a lot of zoom to keep the edges out. */
+/** Fraction of the frame a flat image moves per move unit (a full-length pan: 9% of the width). */
 const FLAT_TRAVEL = 0.07;
 const FLAT_SHAKE = 0.3;
+/** The wobble's largest excursion, in move units (the sum of its three amplitudes). */
+const WOBBLE_PEAK = 1;
 
 /**
- * The view of a single flat picture (image-to-video). A photo has no parallax and nothing beyond its
- * edges, so every move becomes a magnified, displaced window on it. Displacing the window by d (a
- * fraction of the frame) needs a magnification of at least 1/(1 − 2d) to keep the image's edges
- * out, so pans and trucks bring just that much zoom with them; a zoom-out below 1 is left to show
- * the padded canvas the renderer builds for it.
+ * The view of a single flat picture (image-to-video). A photo has no parallax, so pan and truck
+ * (and tilt and pedestal) look alike on it: the window slides across the image at constant
+ * magnification, which is what a pan promises (content moving sideways, nothing growing). What
+ * slides into view past the image's edge is the padded canvas the renderer builds (a blurred,
+ * dimmed enlargement of the image), as for a zoom-out below the first framing.
+ *
+ * Coupling a zoom to the slide to keep the edges out (what this did before) turned `[Pan left]`
+ * into a ×1.21 zoom anchored on the left edge. Only the shake still zooms, by just enough to keep
+ * its jitter off the edges, faded in and out with it, so a shake ends where it began.
  *
  * @example
  * const v = flatView(planCamera([], 144, 24, rand));
@@ -156,12 +165,8 @@ const FLAT_SHAKE = 0.3;
 export function flatView(path: CameraPath): LayerView {
   const offX = clip(add(path.panX, path.truckX, mul(num(FLAT_SHAKE), path.shakeX)), -2.2, 2.2);
   const offY = clip(add(path.panY, path.truckY, mul(num(FLAT_SHAKE), path.shakeY)), -2.2, 2.2);
-  const reach = mul(num(2 * FLAT_TRAVEL), max(abs(offX), abs(offY)));
-  const needed = div(num(1), sub(num(1), reach));
-  // At or above the starting framing: enough zoom for the displacement, or more if asked for.
-  // Below it (a pull-out): the asked-for scale, times what the displacement needs, shows the padding.
-  const scale = mul(path.zoom, path.dolly);
-  return { dx: mul(offX, num(FLAT_TRAVEL)), dy: mul(offY, num(FLAT_TRAVEL)), z: mul(max(scale, needed), min(scale, num(1))) };
+  const shakeZoom = div(num(1), sub(num(1), mul(num(2 * FLAT_TRAVEL * FLAT_SHAKE * WOBBLE_PEAK), path.shake)));
+  return { dx: mul(offX, num(FLAT_TRAVEL)), dy: mul(offY, num(FLAT_TRAVEL)), z: mul(path.zoom, path.dolly, shakeZoom) };
 }
 
 /** Fraction of the frame a scene layer at parallax 1 moves per move unit. */

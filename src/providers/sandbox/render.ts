@@ -129,7 +129,7 @@ export async function renderVideo(
   };
   try {
     const built: Graph = spec.imagePath
-      ? await imageGraph(spec.imagePath, width, height, frames, fps, path)
+      ? await imageGraph(spec.imagePath, width, height, frames, fps, path, dir)
       : await sceneGraph(pickScene(seededRandom('scene', text, seed), text), text, width, height, frames, fps, path, dir);
     const script = join(dir, 'graph.txt');
     await writeFile(script, built.graph, 'utf8');

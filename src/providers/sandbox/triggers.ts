@@ -5,9 +5,12 @@ import type { JobErrorCode } from '../types.js';
  * job fail with a chosen error or take longer, so integrators can exercise their failure paths.
  *
  *   [[sandbox:fail=content_policy]]   fail with that code (any JobErrorCode)
- *   [[sandbox:delay=5]]               wait 5 seconds (at most 600) before rendering
+ *   [[sandbox:delay=5]]               wait 5 seconds before rendering (clamped to the configured
+ *                                     maximum, `sandboxMaxDelaySeconds`, 60 by default)
  *
  * Markers are removed from the prompt before rendering. They only exist in the sandbox engine.
+ * They are read when the job renders, not at submit (the submit path knows nothing of engines), so
+ * a delay over the maximum is clamped rather than refused.
  */
 export interface SandboxTriggers {
   fail: JobErrorCode | null;
@@ -29,7 +32,17 @@ const FAIL_CODES: readonly JobErrorCode[] = [
 
 const MARKER = /\[\[\s*sandbox:(fail|delay)\s*=\s*([a-z_0-9.]+)\s*\]\]/gi;
 
-export function parseTriggers(prompt: string): SandboxTriggers {
+/** What `[[sandbox:delay=N]]` is clamped to when the operator sets nothing (config's default). */
+export const DEFAULT_MAX_DELAY_SECONDS = 60;
+
+/**
+ * Reads and removes the test-trigger markers of a prompt. A delay above `maxDelaySeconds` is
+ * clamped to it; non-positive or unreadable values are ignored, as are unknown failure codes.
+ *
+ * @example
+ * parseTriggers('a fox [[sandbox:delay=600]]', 60); // { fail: null, delaySeconds: 60, prompt: 'a fox' }
+ */
+export function parseTriggers(prompt: string, maxDelaySeconds = DEFAULT_MAX_DELAY_SECONDS): SandboxTriggers {
   let fail: JobErrorCode | null = null;
   let delaySeconds = 0;
   const cleaned = prompt.replace(MARKER, (_m, kind: string, value: string) => {
@@ -37,7 +50,7 @@ export function parseTriggers(prompt: string): SandboxTriggers {
       fail = value.toLowerCase() as JobErrorCode;
     } else if (kind.toLowerCase() === 'delay') {
       const n = Number(value);
-      if (Number.isFinite(n) && n > 0) delaySeconds = Math.min(600, n);
+      if (Number.isFinite(n) && n > 0) delaySeconds = Math.min(Math.max(0, maxDelaySeconds), n);
     }
     return ' ';
   });

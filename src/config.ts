@@ -10,6 +10,8 @@ import { z } from 'zod';
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+/** A route entry: a provider name, optionally `:weight` (a positive number). */
+const ROUTE_ENTRY = /^[a-z0-9_-]+(:(\d+(\.\d+)?))?$/;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Milliseconds as a JSON array or, from the environment, a comma-separated list ("0,5000,300000"). */
 const msList = z.preprocess(
@@ -158,8 +160,15 @@ export const configSchema = z
     upstreamModelIds: json(z.record(z.string(), z.partialRecord(z.enum(['t2v-768p', 't2v-1080p', 'i2v-768p', 'i2v-1080p', 'fast-768p', 'fast-1080p']), z.string().min(1)))).default({}),
     /** How long a provider that answered "bad key" or "no balance" is skipped by routing. */
     providerCooldownSeconds: int(1, 7 * 24 * 3600).default(300),
-    /** Ordered live providers per model, first serves and the rest are fallbacks; default: every configured provider, MiniMax first. */
-    liveRoutes: json(z.record(z.string(), z.array(z.string()).min(1))).optional(),
+    /**
+     * Live providers per model: tiers in order, the first tier with a provider not resting serves
+     * and the rest are fallbacks. A tier is `"name"`, `"name:weight"` or a list of them that share
+     * its traffic by weight (`{"hailuo-2.3": ["minimax", ["fal:2", "replicate:1"]]}`). Default:
+     * every configured provider, MiniMax first.
+     */
+    liveRoutes: json(
+      z.record(z.string(), z.array(z.union([z.string().regex(ROUTE_ENTRY), z.array(z.string().regex(ROUTE_ENTRY)).min(1)])).min(1)),
+    ).optional(),
     /** Per-model overrides of the catalog's typical generation time, which schedules the first status poll. */
     modelTimings: json(
       z.record(

@@ -21,6 +21,8 @@ export interface Cooldown {
  */
 export class ProviderHealth {
   private readonly resting = new Map<string, Cooldown>();
+  /** `provider model` → last hour's success rate, refreshed with the cooldowns. */
+  private rates = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -38,6 +40,11 @@ export class ProviderHealth {
       return null;
     }
     return c;
+  }
+
+  /** The provider's success rate for the model over the last hour (0–1), or null when unknown. */
+  successRate(provider: string, model: string): number | null {
+    return this.rates.get(`${provider} ${model}`) ?? null;
   }
 
   /** Puts `provider` to rest for the cooldown (or `forMs`), here at once and in every other process within one refresh. */
@@ -71,6 +78,14 @@ export class ProviderHealth {
       this.resting.set(r.provider, { until: r.unhealthy_until.getTime(), reason: r.reason });
     }
     for (const name of [...this.resting.keys()]) if (!seen.has(name)) this.resting.delete(name);
+    // Delivered over ended in the last hour: one small aggregate over an indexed window.
+    const { rows: rates } = await this.db.query<{ provider: string; model: string; rate: number }>(
+      `SELECT provider, model,
+              (count(*) FILTER (WHERE event = 'succeeded'))::float8 / count(*) AS rate
+         FROM provider_events WHERE at > now() - interval '1 hour' AND event IN ('succeeded', 'failed', 'refused')
+        GROUP BY 1, 2`,
+    );
+    this.rates = new Map(rates.map((r) => [`${r.provider} ${r.model}`, Number(r.rate)]));
   }
 
   /**

@@ -199,6 +199,9 @@ export class FakeMinimax {
     res.once('finish', end);
     res.once('close', end);
     try {
+      // The body is read first, as a real server does: a slow answer to a create whose body arrived
+      // still makes the task, even if the client has given up waiting (an ambiguous create).
+      const createBody = endpoint === 'create' ? await readJson(req) : undefined;
       let fault = this.faults.get(endpoint)?.shift();
       const rated = this.faultRates.get(endpoint);
       if (!fault && rated && this.random() < rated.rate) fault = rated.fault;
@@ -213,7 +216,7 @@ export class FakeMinimax {
       const auth = req.headers.authorization ?? '';
       if (auth !== `Bearer ${this.o.apiKey}`) return this.json(res, { base_resp: auth ? { status_code: 2049, status_msg: 'invalid api key' } : { status_code: 1004, status_msg: 'cookie is missing, log in again' } });
       if (fault?.kind === 'code') return this.json(res, { base_resp: { status_code: fault.code, status_msg: fault.msg ?? `injected ${fault.code}` } });
-      if (endpoint === 'create') return this.json(res, await this.create(await readJson(req)));
+      if (endpoint === 'create') return this.json(res, await this.create(createBody ?? {}));
       if (endpoint === 'query') return this.json(res, this.query(u.searchParams.get('task_id') ?? ''));
       return this.json(res, this.retrieve(u.searchParams.get('file_id') ?? '', fault?.kind === 'expired'));
     } catch (err) {

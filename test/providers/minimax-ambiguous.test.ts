@@ -8,7 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, waitForJob, type TestReelay } from '../support/reelay.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
+import { join } from 'node:path';
 import { loadConfig, workerStopGraceMs } from '../../src/config.js';
+import { Wakeup, Worker } from '../../src/jobs/index.js';
+import { createMinimax, ProviderRegistry } from '../../src/providers/index.js';
+import { LocalBlobStore } from '../../src/storage/index.js';
+import { silentLogger } from '../../src/log.js';
 import { ADMIN, jobRow, ledgerOf, liveAccount, startLive, submit, waitRow, MM_KEY } from './minimax-helpers.js';
 
 let fake: FakeMinimax;
@@ -122,5 +127,48 @@ test('the worker\'s stop grace covers the create timeout: a create in flight whe
     assert.deepEqual(rows.map((k) => k.outcome), ['accepted']);
   } finally {
     await slow.stop();
+  }
+});
+
+test('a worker stopped mid-create (grace too short) leaves the create ambiguous; the next worker resubmits once and records the possible duplicate; charged once', async () => {
+  const cut = await startLive(fake, { minimaxTimeoutMs: 8000 });
+  const db = cut.reelay.db;
+  const wakeup = new Wakeup(db);
+  let next: Worker | undefined;
+  try {
+    const a = await liveAccount(cut);
+    const sent = fake.count('create');
+    fake.inject('create', { kind: 'slow', delayMs: 2500 });
+    const id = await submit(cut, a.key, { prompt: 'cut off mid-create #cut' });
+    await waitRow(cut, id, () => fake.count('create') > sent, 10_000);
+    await cut.reelay.worker!.stop(100); // an impatient process manager
+    const parked = await jobRow(cut, id);
+    assert.equal(parked.state, 'submitting');
+    assert.equal(parked.upstream_task_id, null);
+    const { rows: first } = await db.query<{ outcome: string; detail: string }>('SELECT outcome, detail FROM upstream_submits WHERE job_id = $1', [id]);
+    assert.deepEqual(first.map((k) => k.outcome), ['ambiguous']);
+    assert.match(first[0]!.detail, /cut off/);
+
+    // The next worker process (same database) picks the job up.
+    const blobs = new LocalBlobStore(join(cut.dataDir, 'files'));
+    const providers = new ProviderRegistry().register(createMinimax(cut.reelay.config, { db, blobs, log: silentLogger, callbackUrl: null })!);
+    await wakeup.start();
+    next = new Worker({ db, blobs, providers, wakeup, log: silentLogger, dataDir: cut.dataDir, leaseSeconds: 30, concurrency: 4, inlineConcurrency: 1, idlePollMs: 100, retentionHours: 0 });
+    next.start();
+    const job = await waitForJob(cut.url, a.key, id, { timeoutMs: 60_000 });
+    assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+    const { price } = await jobRow(cut, id);
+    assert.deepEqual(await ledgerOf(cut, id), [`hold:${price}`, `capture:${price}`]);
+    const { rows } = await db.query<{ id: string; outcome: string; possible_duplicate_of: string | null }>(
+      'SELECT id::text, outcome, possible_duplicate_of::text FROM upstream_submits WHERE job_id = $1 ORDER BY id',
+      [id],
+    );
+    assert.deepEqual(rows.map((k) => k.outcome), ['ambiguous', 'accepted']);
+    assert.equal(rows[1]!.possible_duplicate_of, rows[0]!.id);
+    await waitRow(cut, id, () => fake.createsFor('#cut') === 2, 10_000); // the cut-off create did make a task upstream
+  } finally {
+    await next?.stop(1000);
+    await wakeup.stop();
+    await cut.stop();
   }
 });

@@ -132,19 +132,6 @@ export async function nextDueAt(q: Queryable, providers: string[]): Promise<Date
 }
 
 /**
- * submitting → queued for a job whose submit was refused before any upstream task existed (rate
- * limit, our budget full, a network error): the account's concurrency slot is freed while it waits.
- */
-export async function requeue(q: Queryable, id: string, owner: string, nextRunAt: Date, attempts: number): Promise<boolean> {
-  const res = await q.query(
-    `UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, next_run_at = $3, attempts = $4, updated_at = now()
-      WHERE id = $1 AND lease_owner = $2 AND state = 'submitting' AND upstream_task_id IS NULL`,
-    [id, owner, nextRunAt, attempts],
-  );
-  return res.rowCount === 1;
-}
-
-/**
  * Hands a job back after a failed step, due at `nextRunAt`, with the reason it waits shown on the
  * job. `requeue` sends a job whose create made no task back to `queued` (freeing its concurrency
  * slot); a job with a task keeps its state.

@@ -59,6 +59,12 @@ export const configSchema = z
     leaseSeconds: int(5, 3600).default(30),
     /** Fallback wake-up for workers when no event arrives. */
     workerIdlePollMs: int(20, 60_000).default(1000),
+    /**
+     * How long a stopping worker lets in-flight upstream calls finish before cutting them off.
+     * Unset: the MiniMax call timeout + 5 s, so a create in flight is answered (and its task id
+     * recorded) rather than cut off into a possible duplicate. See `workerStopGraceMs()`.
+     */
+    workerStopGraceMs: int(0, 600_000).optional(),
     /** Jobs one worker process drives at once (polls, submits, downloads). */
     workerConcurrency: int(1, 1000).default(16),
     /** Sandbox renders one worker process runs at once (ffmpeg is CPU-bound). */
@@ -219,6 +225,7 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_RETENTION_HOURS: 'retentionHours',
   REELAY_LEASE_SECONDS: 'leaseSeconds',
   REELAY_WORKER_IDLE_POLL_MS: 'workerIdlePollMs',
+  REELAY_WORKER_STOP_GRACE_MS: 'workerStopGraceMs',
   REELAY_WORKER_CONCURRENCY: 'workerConcurrency',
   REELAY_SANDBOX_CONCURRENCY: 'sandboxConcurrency',
   REELAY_SANDBOX_MAX_DELAY_SECONDS: 'sandboxMaxDelaySeconds',
@@ -337,4 +344,15 @@ export function loadClientSettings(env: NodeJS.ProcessEnv, flags: { url?: string
     adminToken: flags.adminToken ?? env.REELAY_ADMIN_TOKEN,
     urlGiven: url !== undefined,
   };
+}
+
+/**
+ * The stop grace in effect: the configured one, else long enough for a create call in flight to
+ * end by itself (a cut-off create may have made an upstream task we never learn the id of).
+ *
+ * @example
+ * workerStopGraceMs(loadConfig()) // 35000 with the default 30 s MiniMax timeout
+ */
+export function workerStopGraceMs(c: Pick<Config, 'workerStopGraceMs' | 'minimaxTimeoutMs'>): number {
+  return c.workerStopGraceMs ?? Math.max(10_000, c.minimaxTimeoutMs + 5_000);
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import type { Config } from './config.js';
+import { workerStopGraceMs, type Config } from './config.js';
 import { migrate, openDb, type Db } from './db/index.js';
 import { loadPriceBook, MODELS } from './catalog/index.js';
 import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
@@ -153,7 +153,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
         ready = false;
         health.stop();
         await app.close();
-        await worker?.stop();
+        await worker?.stop(workerStopGraceMs(config));
         if (worker) await webhooks.dispatcher.stop();
         await wakeup.stop();
         await db.close();

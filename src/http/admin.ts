@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { applyMonthlyGrants, type AdminService } from '../billing/index.js';
+import { adminJobView, possibleDuplicates } from '../jobs/index.js';
 import type { AppDeps } from './context.js';
 import { parseOr400 } from './validation.js';
 
@@ -22,6 +23,7 @@ export const adminSchemas = {
   updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(),
   createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
   credits: z.object({ mode: mode.default('live'), amount: z.number().int(), reason: z.string().min(1).max(500) }).strict(),
+  duplicatesQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
   ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }),
   marginsQuery: z.object({ since: z.string().max(40).default('7d') }).strict(),
   plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
@@ -100,6 +102,19 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     scope.get('/admin/reports/margins', { config }, async (req) => {
       const q = parseOr400(adminSchemas.marginsQuery, req.query ?? {});
       return admin.margins(q.since);
+    });
+
+    // A job as the operator sees it, either mode: with every upstream create it ever sent.
+    scope.get<{ Params: { id: string } }>('/admin/jobs/:id', { config }, async (req) => {
+      const view = await adminJobView(deps.db, req.params.id);
+      if (!view) throw new AppError('not_found', `No job ${req.params.id}`);
+      return view;
+    });
+
+    // Resubmits after a create with unknown outcome, to reconcile with the upstream's console.
+    scope.get<{ Querystring: Record<string, string> }>('/admin/upstream/possible-duplicates', { config }, async (req) => {
+      const q = parseOr400(adminSchemas.duplicatesQuery, req.query);
+      return { duplicates: await possibleDuplicates(deps.db, q) };
     });
   });
 }

@@ -5,11 +5,30 @@ import { makePoster, probeVideo, sha256File } from '../media/index.js';
 import type { JobResult } from './types.js';
 
 /**
+ * The file is not a video ffprobe can read: the bytes' fault (the upstream's, or a cut download),
+ * not ours. Every other error of `storeResult` (storage, a probe that could not even start) is ours.
+ */
+export class UnreadableVideo extends Error {
+  override readonly name = 'UnreadableVideo';
+}
+
+/** Probes, telling "ffprobe ran and rejected the file" from "ffprobe could not run" (ENOENT, EAGAIN, ENOMEM). */
+async function probeOrUnreadable(file: string): ReturnType<typeof probeVideo> {
+  try {
+    return await probeVideo(file);
+  } catch (err) {
+    const code = ((err as Error).cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') throw err; // a spawn error: our machine, not the file
+    throw new UnreadableVideo((err as Error).message, { cause: err });
+  }
+}
+
+/**
  * Turns a finished local MP4 into stored result files: probes it (what we report is what the file
  * is, not what we asked for), makes a poster frame, hashes it, and moves both into the blob store.
  */
 export async function storeResult(blobs: BlobStore, jobId: string, localVideo: string): Promise<JobResult> {
-  const probe = await probeVideo(localVideo);
+  const probe = await probeOrUnreadable(localVideo);
   const sha256 = await sha256File(localVideo);
   const posterLocal = join(dirname(localVideo), `${jobId}-poster.jpg`);
   try {

@@ -9,3 +9,4 @@ export { spreadDue } from './repo.js';
 export { LIVE_STATES, FINAL_STATES, JOB_FAILURE_CODES, type JobErrorCodeOrCanceled, type Job, type JobState, type JobInput, type JobResult } from './types.js';
 export { noJobEvents, PROGRESS_STEP, type JobEventSink, type JobEventType } from './events.js';
 export { rowToJob, type JobRow, type WebhookStatus } from './types.js';
+export { adminJobView, countPossibleDuplicates, possibleDuplicates, upstreamSubmitsOf, type PossibleDuplicate, type UpstreamSubmit } from './submits.js';

@@ -8,12 +8,15 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { findModel, type ModelSpec } from '../catalog/index.js';
 import { ProviderError, type Cooldown, type RemoteProvider } from '../providers/index.js';
 import { backoffMs } from '../retry.js';
-import { heartbeat, releaseLease, requeue, reroute, schedulePoll, transition } from './repo.js';
+import { heartbeat, releaseLease, reroute, retryLater, schedulePoll, setStatusReason, transition } from './repo.js';
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
+import { UnreadableVideo } from './finalize.js';
+import { acceptSubmit, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit, settleCutOffSubmits } from './submits.js';
 import { PROGRESS_STEP } from './events.js';
 
 /** The job row with the poll counter of migration 004. */
@@ -22,8 +25,26 @@ type RemoteRow = JobRow & { upstream_polls: number };
 /** The lease was lost mid-step (canceled, swept, taken over): stop without touching the job. */
 class LostLease extends Error {}
 
+/**
+ * Trouble on OUR side (storage full or down, the database, a probe that could not run). Never the
+ * upstream's verdict: once a task exists it is retried until the deadline. The message is what the
+ * job shows while it waits; the cause goes to the log.
+ */
+class OurFault extends Error {
+  override readonly name = 'OurFault';
+}
+
 /** Retry backoff for upstream trouble: 2 s, 4 s, 8 s … capped at 2 min, full jitter (retry.ts). */
 const RETRY = { baseMs: 2000, capMs: 120_000 } as const;
+/** Fresh downloads of a finished task's file that ffprobe must reject before the file is called bad. */
+const UNREADABLE_TRIES = 3;
+/** Tries to record a task id MiniMax just gave us (it exists only in memory until this commits). */
+const RECORD_TASK_TRIES = 5;
+
+/** `minimax` → `MiniMax`, for the reasons a job shows. */
+function label(provider: RemoteProvider): string {
+  return provider.name === 'minimax' ? 'MiniMax' : provider.name;
+}
 
 /**
  * Drives one step; every failure is settled here, knowing the step it happened in.
@@ -45,8 +66,7 @@ async function step(d: RunnerDeps, owner: string, at: { row: RemoteRow }, provid
   if (!model) throw new ProviderError('invalid_params', `Unknown model ${at.row.model}`, false);
   // A resting provider (bad key, no balance) gets nothing: its jobs wait, or move on if not yet sent.
   const rest = d.providers.cooldown(provider.name);
-  if (rest) return waitOut(d, owner, at.row, provider.name, rest);
-  const row0State = at.row.state;
+  if (rest) return waitOut(d, owner, at.row, provider, rest);
 
   if (at.row.state === 'queued') {
     const started = await start(d, at.row, owner, 'submitting');
@@ -54,10 +74,6 @@ async function step(d: RunnerDeps, owner: string, at: { row: RemoteRow }, provid
     at.row = started as RemoteRow;
   }
   if (at.row.state === 'submitting') {
-    // Claimed while already `submitting`: a worker died mid-submit, maybe after MiniMax accepted.
-    if (row0State === 'submitting' && !at.row.upstream_task_id) {
-      d.log.warn({ jobId: at.row.id, provider: provider.name }, 'resubmitting a job whose earlier submit may have reached the upstream (possible duplicate task)');
-    }
     return submit(d, owner, at.row, provider, model, signal);
   }
   if (at.row.state === 'running') {
@@ -69,7 +85,8 @@ async function step(d: RunnerDeps, owner: string, at: { row: RemoteRow }, provid
 }
 
 /** Queued work moves to a healthy fallback if the route has one; anything else waits out the rest. */
-async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, name: string, rest: Cooldown): Promise<void> {
+async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, rest: Cooldown): Promise<void> {
+  const name = provider.name;
   if (row.state === 'queued' && !row.upstream_task_id) {
     const alt = d.providers.fallback(row.model, name);
     if (alt && (await reroute(d.db, row.id, owner, alt))) {
@@ -79,20 +96,79 @@ async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, name: strin
   }
   // Spread the return over up to 30 s so that the jobs parked on one rest do not all wake together.
   const spread = Math.random() * Math.min(30_000, Math.max(0, rest.until - Date.now()));
+  const reason = `${label(provider)} is paused until ${new Date(rest.until).toISOString()} after: ${rest.reason.replace(/^[a-z_]+: /, '')}`;
+  await setStatusReason(d.db, row.id, reason);
   await releaseLease(d.db, row.id, owner, new Date(rest.until + spread));
 }
 
+/**
+ * Sends the create, at most twice in the job's life when the first one's outcome is unknown: each
+ * create is recorded before it is sent, so a crash mid-call leaves a trace, and a resubmit after
+ * an ambiguous one is logged, counted and listed for the operator as a possible duplicate.
+ */
 async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, model: ModelSpec, signal: AbortSignal): Promise<void> {
-  // After a crash between create and the UPDATE below, the job is here with no task id and is
-  // sent again: that one statement is the only window for a duplicate upstream task (docs/minimax.md).
-  const taskId = row.upstream_task_id ?? (await whileLeased(d, row, owner, signal, (s) => provider.submit(providerJob(row), s))).taskId;
+  let taskId = row.upstream_task_id;
+  let submitId: number | null = null;
+  if (!taskId) {
+    const unknown = await settleCutOffSubmits(d.db, row.id);
+    if (unknown.length >= 2) {
+      d.log.error({ jobId: row.id, provider: provider.name, creates: unknown.map((u) => ({ id: u.id, detail: u.detail })) }, 'two creates with unknown outcome: the job is not sent a third time');
+      const msg = `${label(provider)} did not confirm the task after two attempts (${provider.host ?? provider.name}); it was not sent a third time so that it cannot be paid twice`;
+      await failJob(d.db, d.events, row.id, owner, 'upstream_error', msg);
+      return;
+    }
+    const duplicateOf = unknown.at(-1) ?? null;
+    submitId = await recordPendingSubmit(d.db, row.id, provider.name, duplicateOf?.id ?? null);
+    try {
+      taskId = (await whileLeased(d, row, owner, signal, (s) => provider.submit(providerJob(row), s))).taskId;
+    } catch (err) {
+      const cutOff = signal.aborted || err instanceof LostLease;
+      const id = submitId;
+      const settle = cutOff || (err instanceof ProviderError && err.opts.ambiguous === true)
+        ? markSubmitAmbiguous(d.db, id, cutOff ? 'the create call was cut off (worker stopping or lease lost)' : (err as Error).message)
+        : forgetSubmit(d.db, id);
+      // If even this write fails, the row stays `pending` and the next claim counts it as ambiguous.
+      await settle.catch((e: unknown) => d.log.warn({ jobId: row.id, err: e }, 'could not settle the create record'));
+      throw err;
+    }
+    if (duplicateOf) {
+      d.log.warn(
+        { jobId: row.id, provider: provider.name, taskId, earlierCreate: { id: duplicateOf.id, taskId: duplicateOf.taskId, detail: duplicateOf.detail } },
+        'possible duplicate upstream task: resubmitted after a create with unknown outcome',
+      );
+    }
+  }
+  const accepted = taskId;
   const firstPoll = new Date(Date.now() + provider.nextPollDelayMs(model, 0));
-  await d.db.tx(async (q) => {
-    const r = await transition(q, row.id, 'submitting', 'running', { upstream_task_id: taskId, attempts: 0, upstream_polls: 0 }, owner);
-    if (!r) return; // canceled while submitting: the upstream task runs on at the operator's cost
-    await d.events.record(q, r, 'progress');
-    await releaseLease(q, row.id, owner, firstPoll);
-  });
+  await recordTask(d, row, provider, accepted, async () =>
+    d.db.tx(async (q) => {
+      if (submitId !== null) await acceptSubmit(q, submitId, accepted);
+      const r = await transition(q, row.id, 'submitting', 'running', { upstream_task_id: accepted, attempts: 0, upstream_polls: 0 }, owner);
+      if (!r) return; // canceled while submitting: the upstream task runs on at the operator's cost
+      await d.events.record(q, r, 'progress');
+      await releaseLease(q, row.id, owner, firstPoll);
+    }),
+  );
+}
+
+/**
+ * A task id just created exists only in this process until it commits: a database hiccup must not
+ * lose it (the job would be sent again). Retries briefly; if the database stays down, the id is
+ * logged for the operator and the create's record stays `pending` (counted as ambiguous later).
+ */
+async function recordTask(d: RunnerDeps, row: RemoteRow, provider: RemoteProvider, taskId: string, write: () => Promise<void>): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (i >= RECORD_TASK_TRIES) {
+        d.log.error({ jobId: row.id, provider: provider.name, taskId, err }, 'upstream task created but not recorded: the job may be sent again (reconcile this task id)');
+        throw new OurFault('Recording the upstream task failed on our side', { cause: err });
+      }
+      d.log.warn({ jobId: row.id, taskId, attempt: i, err }, 'recording the upstream task id failed; retrying');
+      await sleep(250 * 2 ** i);
+    }
+  }
 }
 
 /** One status poll. Returns the job in `finalizing` when the video is ready, else null. */
@@ -128,22 +204,28 @@ function estimate(row: RemoteRow, provider: RemoteProvider, model: ModelSpec): n
 }
 
 async function deliver(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, signal: AbortSignal): Promise<void> {
-  await mkdir(d.tmpDir, { recursive: true });
   const out = join(d.tmpDir, `${row.id}-${owner}.mp4`);
   try {
+    await mkdir(d.tmpDir, { recursive: true }).catch((err: unknown) => {
+      throw new OurFault('Preparing to store the finished video failed on our side', { cause: err });
+    });
     await whileLeased(d, row, owner, signal, async (s) => {
+      const body = await provider.download(row.upstream_file_ref!, s);
       try {
-        await pipeline(await provider.download(row.upstream_file_ref!, s), createWriteStream(out), { signal: s });
+        await pipeline(body, createWriteStream(out), { signal: s });
       } catch (err) {
         if (s.aborted || err instanceof ProviderError) throw err;
+        // Our disk refused the bytes (full, read-only): ours to fix, the file still waits upstream.
+        if (typeof (err as { syscall?: unknown }).syscall === 'string') throw new OurFault('Writing the downloaded video failed on our side', { cause: err });
         // Cut mid-body (reset, idle timeout, byte cap): the file still exists upstream; fetch it again.
-        throw new ProviderError('upstream_error', `Downloading the upstream video failed: ${(err as Error).message}`, true);
+        d.log.warn({ jobId: row.id, err }, 'download of the finished video was cut off');
+        throw new ProviderError('upstream_error', `Downloading the finished video from ${label(provider)} was cut off`, true);
       }
       try {
         await complete(d, owner, row, out);
       } catch (err) {
-        if (s.aborted) throw err;
-        throw new ProviderError('upstream_error', `The upstream video could not be read as a video: ${(err as Error).message.slice(0, 300)}`, false);
+        if (s.aborted || err instanceof UnreadableVideo) throw err;
+        throw new OurFault('Storing the finished video failed on our side', { cause: err });
       }
     });
   } finally {
@@ -182,8 +264,9 @@ async function whileLeased<T>(d: RunnerDeps, row: JobRow, owner: string, outer: 
 /**
  * Retryable trouble hands the job back with backoff; before an upstream task exists the job goes
  * back to `queued` (freeing its concurrency slot) and gives up after `maxAttempts`, except for
- * rate limits and our own budget, which only wait. Once a task exists nothing but the deadline
- * ends the wait: the video is paid for upstream and may still arrive.
+ * rate limits and our own budget, which only wait. Once a task exists nothing but the upstream's
+ * verdict or the deadline ends the wait: the video is paid for upstream and may still arrive. Our
+ * own faults (OurFault, or anything unexpected) are never the upstream's verdict.
  */
 async function settleError(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, err: unknown, signal: AbortSignal): Promise<void> {
   if (signal.aborted) {
@@ -192,26 +275,65 @@ async function settleError(d: RunnerDeps, owner: string, row: RemoteRow, provide
     return;
   }
   if (err instanceof LostLease) return;
+  const sent = row.upstream_task_id !== null;
+  const later = (delay = backoffMs(row.attempts, RETRY)) => new Date(Date.now() + delay);
+  if (err instanceof UnreadableVideo) return unreadable(d, owner, row, provider, err);
   const pe = err instanceof ProviderError ? err : null;
-  if (pe?.opts.markUnhealthy) {
+  if (!pe) {
+    const attempts = row.attempts + 1;
+    const what = err instanceof OurFault ? err.message : 'A temporary fault on our side';
+    d.log.error({ jobId: row.id, state: row.state, attempt: attempts, err: err instanceof OurFault ? err.cause : err }, `${what}; retrying`);
+    if (sent || attempts < d.maxAttempts) {
+      const reason = sent ? `${what}, retrying, attempt ${attempts}` : `${what}, retrying, attempt ${attempts} of ${d.maxAttempts}`;
+      await retryLater(d.db, row.id, owner, { nextRunAt: later(), attempts, reason, requeue: true });
+      return;
+    }
+    await failJob(d.db, d.events, row.id, owner, 'internal', 'Internal error while processing the job; its credits were released');
+    return;
+  }
+  if (pe.opts.markUnhealthy) {
     d.log.error({ provider: provider.name, code: pe.code, reason: pe.message }, 'provider marked unhealthy');
     await d.providers.markUnhealthy(provider.name, `${pe.code}: ${pe.message}`);
   }
-  const sent = row.upstream_task_id !== null;
-  if (pe?.retryable) {
+  if (pe.retryable) {
     const waitOnly = pe.opts.deferred === true;
     const attempts = waitOnly ? row.attempts : row.attempts + 1;
     if (sent || waitOnly || pe.opts.rateLimited || attempts < d.maxAttempts) {
       let delay = pe.opts.retryAfterMs ?? backoffMs(row.attempts, RETRY);
       const rest = d.providers.cooldown(provider.name);
       if (rest) delay = Math.max(delay, rest.until - Date.now());
-      const next = new Date(Date.now() + delay);
       if (!waitOnly) d.log.warn({ jobId: row.id, state: row.state, code: pe.code, err: pe.message, attempt: attempts, delay }, 'retryable provider error');
-      if (row.state === 'submitting' && !sent) await requeue(d.db, row.id, owner, next, attempts);
-      else await releaseLease(d.db, row.id, owner, next, attempts);
+      const reason = waitOnly
+        ? `Waiting for a free ${label(provider)} request slot (the configured request budget is in use)`
+        : pe.opts.rateLimited
+          ? pe.message
+          : sent
+            ? `${pe.message}, retrying, attempt ${attempts}`
+            : `${pe.message}, retrying, attempt ${attempts} of ${d.maxAttempts}`;
+      await retryLater(d.db, row.id, owner, { nextRunAt: later(delay), attempts, reason, requeue: true });
       return;
     }
+    // Out of attempts before any task existed: nothing was made upstream, the customer pays nothing.
+    const host = provider.host ?? provider.name;
+    const msg = `${pe.message}; gave up after ${attempts} attempts: check that ${host} is reachable from the server`;
+    await failJob(d.db, d.events, row.id, owner, pe.code, msg);
+    return;
   }
-  if (!pe) d.log.error({ jobId: row.id, err }, 'job failed unexpectedly');
-  await failJob(d.db, d.events, row.id, owner, pe ? pe.code : 'internal', pe ? pe.message : 'Internal error while processing the job');
+  await failJob(d.db, d.events, row.id, owner, pe.code, pe.message);
+}
+
+/**
+ * ffprobe rejected the downloaded file. A cut download can look like that, so the file is fetched
+ * afresh a few times; only then is the upstream's file taken to be bad and the job failed.
+ */
+async function unreadable(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, err: UnreadableVideo): Promise<void> {
+  const n = row.unreadable_downloads + 1;
+  d.log.warn({ jobId: row.id, taskId: row.upstream_task_id, download: n, detail: err.message.slice(0, 2000) }, 'the downloaded file is not a readable video');
+  if (n >= UNREADABLE_TRIES) {
+    const msg = `${label(provider)} delivered a file that is not a playable video (${provider.host ?? provider.name}, task ${row.upstream_task_id}; downloaded ${n} times)`;
+    await failJob(d.db, d.events, row.id, owner, 'upstream_error', msg);
+    return;
+  }
+  const reason = `The finished video could not be read; downloading it again, attempt ${n + 1} of ${UNREADABLE_TRIES}`;
+  await retryLater(d.db, row.id, owner, { nextRunAt: new Date(Date.now() + backoffMs(n - 1, RETRY)), attempts: row.attempts + 1, reason, requeue: false, unreadableDownloads: n });
 }

@@ -25,6 +25,7 @@ export interface TransitionSet {
   completed_at?: Date;
   attempts?: number;
   upstream_polls?: number;
+  unreadable_downloads?: number;
 }
 
 /**
@@ -41,7 +42,8 @@ export async function transition(
   leaseOwner?: string,
 ): Promise<JobRow | null> {
   const params: unknown[] = [id, Array.isArray(from) ? from : [from], to];
-  const assigns = ['state = $3', 'updated_at = now()'];
+  // Any move is progress: the reason the job was waiting no longer holds.
+  const assigns = ['state = $3', 'updated_at = now()', 'status_reason = NULL'];
   for (const [col, val] of Object.entries(set)) {
     if (val === undefined) continue;
     params.push(col === 'result' ? JSON.stringify(val) : val);
@@ -130,22 +132,35 @@ export async function nextDueAt(q: Queryable, providers: string[]): Promise<Date
 }
 
 /**
- * submitting → queued for a job whose submit was refused before any upstream task existed (rate
- * limit, our budget full, a network error): the account's concurrency slot is freed while it waits.
+ * Hands a job back after a failed step, due at `nextRunAt`, with the reason it waits shown on the
+ * job. `requeue` sends a job whose create made no task back to `queued` (freeing its concurrency
+ * slot); a job with a task keeps its state.
  */
-export async function requeue(q: Queryable, id: string, owner: string, nextRunAt: Date, attempts: number): Promise<boolean> {
+export async function retryLater(
+  q: Queryable,
+  id: string,
+  owner: string,
+  a: { nextRunAt: Date; attempts: number; reason: string | null; requeue: boolean; unreadableDownloads?: number },
+): Promise<boolean> {
   const res = await q.query(
-    `UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, next_run_at = $3, attempts = $4, updated_at = now()
-      WHERE id = $1 AND lease_owner = $2 AND state = 'submitting' AND upstream_task_id IS NULL`,
-    [id, owner, nextRunAt, attempts],
+    `UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_run_at = $3, attempts = $4, status_reason = $5, updated_at = now(),
+            unreadable_downloads = COALESCE($7, unreadable_downloads),
+            state = CASE WHEN $6::boolean AND state = 'submitting' AND upstream_task_id IS NULL THEN 'queued' ELSE state END
+      WHERE id = $1 AND lease_owner = $2 AND state IN ('queued', 'submitting', 'running', 'finalizing')`,
+    [id, owner, a.nextRunAt, a.attempts, a.reason?.slice(0, 300) ?? null, a.requeue, a.unreadableDownloads ?? null],
   );
   return res.rowCount === 1;
+}
+
+/** Shows why a job waits without changing anything else (a resting provider, a slot). */
+export async function setStatusReason(q: Queryable, id: string, reason: string | null): Promise<void> {
+  await q.query(`UPDATE jobs SET status_reason = $2 WHERE id = $1 AND state IN ('queued', 'submitting', 'running', 'finalizing')`, [id, reason?.slice(0, 300) ?? null]);
 }
 
 /** After a status poll that found the task unfinished: counts the poll, clears the error streak, sleeps until `nextRunAt`. */
 export async function schedulePoll(q: Queryable, id: string, owner: string, nextRunAt: Date, polls: number): Promise<boolean> {
   const res = await q.query(
-    `UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_run_at = $3, upstream_polls = $4, attempts = 0, updated_at = now()
+    `UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_run_at = $3, upstream_polls = $4, attempts = 0, status_reason = NULL, updated_at = now()
       WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
     [id, owner, nextRunAt, polls],
   );

@@ -39,8 +39,13 @@ export async function runJob(d: RunnerDeps, owner: string, row: JobRow, signal: 
       return;
     }
     const code: JobErrorCode = err instanceof ProviderError ? err.code : 'internal';
-    const message = err instanceof ProviderError ? err.message : 'Internal error while processing the job';
+    let message = err instanceof ProviderError ? err.message : 'Internal error while processing the job';
     if (!(err instanceof ProviderError)) d.log.error({ jobId: row.id, err }, 'job failed unexpectedly');
+    if (code === 'render_failed') {
+      // ffmpeg's stderr and our paths are for the operator's log, never for the customer.
+      d.log.error({ jobId: row.id, err: message }, 'sandbox render failed');
+      message = 'The sandbox preview engine could not render this video; its credits were released';
+    }
     await failJob(d.db, d.events, row.id, owner, code, message);
   }
 }

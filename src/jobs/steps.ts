@@ -41,13 +41,28 @@ export async function failJob(
   message: string,
 ): Promise<boolean> {
   return db.tx(async (q) => {
-    const r = await transition(q, id, LIVE_STATES, 'failed', { error_code: code, error_message: message, completed_at: new Date() }, owner);
+    const r = await transition(q, id, LIVE_STATES, 'failed', { error_code: code, error_message: customerMessage(message), completed_at: new Date() }, owner);
     if (r) {
       await releaseCredits(q, id, owner ?? 'sweeper', `job failed: ${code}`);
       await events.record(q, r, 'failed');
     }
     return r !== null;
   });
+}
+
+/**
+ * The last guard on what a customer reads in `error_message`: one line, no server paths, bounded.
+ * Callers write customer-safe messages and log the detail with the job id; this only catches what
+ * slips through (an `ENOSPC … '/srv/reelay/data/tmp/…'` from a library, ffmpeg's stderr).
+ *
+ * @example
+ * customerMessage("Storing failed: ENOSPC, write '/data/tmp/job_1.mp4'") // "Storing failed: ENOSPC, write '…'"
+ */
+export function customerMessage(message: string): string {
+  const line = message.split(/\r?\n/, 1)[0] ?? '';
+  // An absolute path: after a start, a space, a quote, `(` or `=`; `https://host/path` is kept (its `/` follows `:`).
+  const noPaths = line.replace(/(^|[\s'"(=])(?:\/[^\s'"():,]+)+/g, '$1…');
+  return noPaths.length > 300 ? `${noPaths.slice(0, 299)}…` : noPaths;
 }
 
 /**

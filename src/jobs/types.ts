@@ -48,6 +48,11 @@ export interface Job {
   upstreamTaskId: string | null;
   errorCode: JobErrorCodeOrCanceled | null;
   errorMessage: string | null;
+  /**
+   * Why a live job is waiting while it retries, e.g. "MiniMax unreachable (api.minimax.io: DNS
+   * lookup failed), retrying, attempt 3 of 8"; null once it makes progress or ends.
+   */
+  statusReason: string | null;
   result: JobResult | null;
   webhookUrl: string | null;
   webhookEvents: string[] | null;
@@ -78,6 +83,9 @@ export interface JobRow {
   lease_owner: string | null;
   error_code: JobErrorCodeOrCanceled | null;
   error_message: string | null;
+  status_reason: string | null;
+  unreadable_downloads: number;
+  deadline_extended: boolean;
   result: JobResult | null;
   webhook_url: string | null;
   webhook_events: string[] | null;
@@ -105,6 +113,7 @@ export function rowToJob(r: JobRow): Job {
     upstreamTaskId: r.upstream_task_id,
     errorCode: r.error_code,
     errorMessage: r.error_message,
+    statusReason: r.status_reason ?? null,
     result: r.result,
     webhookUrl: r.webhook_url,
     webhookEvents: r.webhook_events,

@@ -146,7 +146,7 @@ export class Worker {
     const every = this.o.sweepEveryMs ?? 15_000;
     if (Date.now() - this.lastSweep < every) return;
     this.lastSweep = Date.now();
-    await sweep({ db: this.o.db, blobs: this.o.blobs, log: this.o.log, retentionHours: this.o.retentionHours, events: this.runner.events });
+    await sweep({ db: this.o.db, blobs: this.o.blobs, log: this.o.log, retentionHours: this.o.retentionHours, events: this.runner.events, providers: this.o.providers });
   }
 
   /**

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/index.js';
+import { countPossibleDuplicates } from '../jobs/index.js';
 
 export interface Metrics {
   registry: Registry;
@@ -73,6 +74,17 @@ export function createMetrics(db: Db): Metrics {
       this.reset();
       const { rows } = await db.query<{ mode: string; held: number }>('SELECT mode, COALESCE(sum(held), 0)::bigint AS held FROM wallets GROUP BY 1');
       for (const r of rows) this.set({ mode: r.mode }, r.held);
+    },
+  });
+  new Counter({
+    name: 'reelay_upstream_possible_duplicates_total',
+    help: 'Jobs sent to an upstream again after a create with unknown outcome: each may have left an extra billed task to reconcile (GET /admin/upstream/possible-duplicates)',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    async collect() {
+      // Kept in the database (every process reports the same, cluster-wide, across restarts).
+      this.reset();
+      for (const r of await countPossibleDuplicates(db)) this.inc({ provider: r.provider }, r.n);
     },
   });
 

@@ -44,6 +44,12 @@ export interface ProviderErrorOptions {
   rateLimited?: boolean;
   /** Nothing was sent (our own budget was full): not an attempt at all, the job only waits. */
   deferred?: boolean;
+  /**
+   * A create whose outcome is unknown: the request may have reached the upstream and made a task
+   * (timeout after the body was sent, 5xx, a 200 without a task id). The job is resubmitted at most
+   * once, and the pair is recorded as a possible duplicate.
+   */
+  ambiguous?: boolean;
 }
 
 /**
@@ -77,6 +83,8 @@ export interface InlineProvider {
 export interface RemoteProvider {
   readonly kind: 'remote';
   readonly name: string;
+  /** The upstream's API host (`api.minimax.io`), named in the reasons a job shows while it waits. */
+  readonly host?: string;
   submit(job: ProviderJob, signal: AbortSignal): Promise<{ taskId: string }>;
   poll(taskId: string, signal: AbortSignal): Promise<UpstreamStatus>;
   download(fileRef: string, signal: AbortSignal): Promise<Readable>;

@@ -77,10 +77,11 @@ test('an expired download URL is resolved again through files/retrieve and the d
   assert.equal(fake.count('retrieve') - before, 2, 'one expired URL, one fresh');
 });
 
-test('transient trouble never fails a job: 5xx and malformed JSON on create, a slow query past the timeout, 1000/1033 codes, a truncated download', async () => {
+test('transient trouble never fails a job: 5xx then 429 on create, a slow query past the timeout, 1000/1033 codes, a truncated download', async () => {
   const a = await liveAccount(r);
+  // A 502 may have made a task (ambiguous: one resubmit allowed, docs/minimax.md); a 429 made none.
   fake.inject('create', { kind: 'http', status: 502 });
-  fake.inject('create', { kind: 'malformed' });
+  fake.inject('create', { kind: 'http', status: 429, retryAfterSeconds: 1 });
   fake.inject('query', { kind: 'slow', delayMs: 2500 }); // past minimaxTimeoutMs (2 s)
   fake.inject('query', { kind: 'code', code: 1000, msg: 'unknown error' });
   fake.inject('query', { kind: 'code', code: 1033, msg: 'system error' });
@@ -89,7 +90,7 @@ test('transient trouble never fails a job: 5xx and malformed JSON on create, a s
   const id = await submit(r, a.key, { prompt: 'storm over the sea #transient' });
   const job = await waitForJob(r.url, a.key, id, { timeoutMs: 60_000 });
   assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
-  // Two create attempts failed before any task existed (502, then a body that is not JSON); the third made the one task.
+  // Two create attempts failed before any task existed (502, then 429); the third made the one task.
   assert.equal(fake.count('create') - createsBefore, 3);
   assert.equal(fake.creates.filter((c) => String(c.body.prompt).includes('#transient') && c.taskId).length, 1);
   const row = await jobRow(r, id);

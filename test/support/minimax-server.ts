@@ -25,7 +25,9 @@ export type Fault =
   /** files/retrieve hands out a URL that is already expired (the download answers 403). */
   | { kind: 'expired' }
   /** The download sends half the bytes, then drops the connection. */
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  /** The download answers 200 with bytes that are not a video (a CDN error page, a corrupt object). */
+  | { kind: 'garbage' };
 
 export interface TaskPlan {
   durationMs: number;
@@ -94,6 +96,17 @@ export class FakeMinimax {
   breakChallenges = 0;
   /** The plan for a new task; tests replace it. */
   plan: (body: Record<string, unknown>) => TaskPlan;
+  /**
+   * Each request to the endpoint meets the fault with this probability (drawn from `random`, which
+   * tests seed so a run can be replayed), after any queued `inject` faults.
+   */
+  readonly faultRates = new Map<Endpoint, { fault: Fault; rate: number }>();
+  /** The first download of every file answers 403 "Request has expired" (a URL that aged in a queue). */
+  forbidFirstDownload = false;
+  random: () => number = Math.random;
+  /** Faults actually served, per endpoint and kind (so a test can show its faults happened). */
+  readonly served = new Map<string, number>();
+  private readonly downloaded = new Set<string>();
   private inflight = 0;
   private readonly faults = new Map<Endpoint, Fault[]>();
   private readonly files = new Map<string, string>();
@@ -186,7 +199,13 @@ export class FakeMinimax {
     res.once('finish', end);
     res.once('close', end);
     try {
-      const fault = this.faults.get(endpoint)?.shift();
+      // The body is read first, as a real server does: a slow answer to a create whose body arrived
+      // still makes the task, even if the client has given up waiting (an ambiguous create).
+      const createBody = endpoint === 'create' ? await readJson(req) : undefined;
+      let fault = this.faults.get(endpoint)?.shift();
+      const rated = this.faultRates.get(endpoint);
+      if (!fault && rated && this.random() < rated.rate) fault = rated.fault;
+      if (fault) this.served.set(`${endpoint}:${fault.kind}`, (this.served.get(`${endpoint}:${fault.kind}`) ?? 0) + 1);
       if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
       else if (this.o.latencyMs) await new Promise((r) => setTimeout(r, this.o.latencyMs));
       if (fault?.kind === 'http') {
@@ -197,7 +216,7 @@ export class FakeMinimax {
       const auth = req.headers.authorization ?? '';
       if (auth !== `Bearer ${this.o.apiKey}`) return this.json(res, { base_resp: auth ? { status_code: 2049, status_msg: 'invalid api key' } : { status_code: 1004, status_msg: 'cookie is missing, log in again' } });
       if (fault?.kind === 'code') return this.json(res, { base_resp: { status_code: fault.code, status_msg: fault.msg ?? `injected ${fault.code}` } });
-      if (endpoint === 'create') return this.json(res, await this.create(await readJson(req)));
+      if (endpoint === 'create') return this.json(res, await this.create(createBody ?? {}));
       if (endpoint === 'query') return this.json(res, this.query(u.searchParams.get('task_id') ?? ''));
       return this.json(res, this.retrieve(u.searchParams.get('file_id') ?? '', fault?.kind === 'expired'));
     } catch (err) {
@@ -301,6 +320,15 @@ export class FakeMinimax {
     const link = this.links.get(u.searchParams.get('token') ?? '');
     if (!link || link.expiresAt < Date.now()) {
       return void res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>');
+    }
+    if (this.forbidFirstDownload && !this.downloaded.has(link.fileId)) {
+      this.downloaded.add(link.fileId);
+      this.served.set('download:forbidden-first', (this.served.get('download:forbidden-first') ?? 0) + 1);
+      return void res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>');
+    }
+    if (fault?.kind === 'garbage') {
+      const junk = Buffer.from('<html><body>504 Gateway Time-out</body></html>\n'.repeat(40));
+      return void res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(junk.length) }).end(junk);
     }
     const size = (await stat(this.o.video)).size;
     res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(size) });

@@ -71,6 +71,7 @@ function job(over: Partial<Job>): Job {
     upstreamTaskId: null,
     errorCode: null,
     errorMessage: null,
+    statusReason: null,
     result: null,
     webhookUrl: 'https://example.com/h',
     webhookEvents: null,

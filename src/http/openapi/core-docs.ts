@@ -118,4 +118,34 @@ export const ADMIN_DOCS: RouteDoc[] = [
     responses: { 200: { description: 'Margins', schema: marginReport } },
   },
   { method: 'POST', path: '/admin/grants/run', tag: 'Admin', summary: 'Apply this month\'s plan grants (idempotent)', security: 'admin', errors, responses: { 200: { description: 'How many accounts were granted', schema: z.object({ granted: z.number().int().min(0) }), example: { granted: 3 } } } },
+  {
+    method: 'GET',
+    path: '/admin/jobs/:id',
+    tag: 'Admin',
+    summary: 'A job of either mode, with every upstream create it sent (docs/minimax.md, duplicates)',
+    security: 'admin',
+    responses: {
+      200: {
+        description: 'Job and its upstream creates',
+        example: {
+          job: { id: '3f1c…', state: 'completed', upstreamTaskId: '106916112212032', statusReason: null },
+          upstreamSubmits: [
+            { id: 7, provider: 'minimax', outcome: 'ambiguous', taskId: null, detail: 'MiniMax unreachable (api.minimax.io: no answer within 30000 ms)', possibleDuplicateOf: null },
+            { id: 8, provider: 'minimax', outcome: 'accepted', taskId: '106916112212032', detail: null, possibleDuplicateOf: 7 },
+          ],
+          possibleDuplicate: true,
+        },
+      },
+      404: { description: 'No such job' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/upstream/possible-duplicates',
+    tag: 'Admin',
+    summary: 'Resubmits after a create with unknown outcome: reconcile them with the upstream console',
+    security: 'admin',
+    query: adminSchemas.duplicatesQuery,
+    responses: { 200: { description: 'Possible duplicates, newest first', example: { duplicates: [{ jobId: '3f1c…', accountId: 'acct_…', mode: 'live', jobState: 'completed', provider: 'minimax', first: { id: 7, outcome: 'ambiguous' }, second: { id: 8, outcome: 'accepted', taskId: '106916112212032' } }] } } },
+  },
 ];

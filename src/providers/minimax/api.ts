@@ -20,6 +20,25 @@ export interface ApiOptions {
 
 export type Json = Record<string, unknown>;
 
+/** Node's error codes for a request that never left this machine: no task can exist upstream. */
+const UNSENT_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
+
+/**
+ * What went wrong with a `fetch` that threw, in an operator's words, and whether the request
+ * certainly never reached the server (DNS, refused connection, TLS: the body was not sent).
+ */
+export function networkFailure(err: unknown): { why: string; unsent: boolean } {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  const unsent = UNSENT_CODES.has(code);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { why: 'DNS lookup failed', unsent };
+  if (code === 'ECONNREFUSED') return { why: 'connection refused', unsent };
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { why: 'network unreachable', unsent };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { why: 'connection reset', unsent };
+  if (unsent) return { why: `TLS certificate rejected (${code})`, unsent };
+  return { why: code || (typeof cause?.message === 'string' ? cause.message : (err as Error).message).slice(0, 120), unsent };
+}
+
 function retryAfterMs(header: string | null): number | undefined {
   const s = Number(header);
   return Number.isFinite(s) && s > 0 ? Math.min(s, 600) * 1000 : undefined;
@@ -31,7 +50,12 @@ function retryAfterMs(header: string | null): number | undefined {
  * const body = await api.call('status', 'poll', 'GET', '/v1/query/video_generation?task_id=1069', undefined, signal);
  */
 export class MinimaxApi {
-  constructor(private readonly o: ApiOptions) {}
+  /** `api.minimax.io`: named in every error, so an operator sees which host (and region) failed. */
+  readonly host: string;
+
+  constructor(private readonly o: ApiOptions) {
+    this.host = new URL(o.baseUrl).host;
+  }
 
   /**
    * Sends one request and returns its JSON body when `base_resp.status_code` is 0. Throws a
@@ -64,11 +88,13 @@ export class MinimaxApi {
     } catch (err) {
       await admission.release('abandoned');
       if (signal.aborted) throw err;
-      const why = timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : (err as Error).message;
-      throw new ProviderError('upstream_error', `MiniMax ${path.split('?')[0]} failed: ${why}`, true);
+      const net = timeout.aborted ? { why: `no answer within ${this.o.timeoutMs} ms`, unsent: false } : networkFailure(err);
+      // A create the upstream may have received: it may have made a task we will never hear of.
+      const ambiguous = phase === 'submit' && !net.unsent;
+      throw new ProviderError('upstream_error', `MiniMax unreachable (${this.host}: ${net.why})`, true, ambiguous ? { ambiguous } : {});
     }
     if (status === 429 || status < 200 || status >= 300) {
-      const e = errorForHttp(status, phase, retryAfterMs(retryAfter));
+      const e = errorForHttp(status, phase, this.host, retryAfterMs(retryAfter));
       if (e.opts.rateLimited) await this.o.budget.block(bucket, this.blockMs(e.opts.retryAfterMs));
       throw e;
     }
@@ -78,12 +104,13 @@ export class MinimaxApi {
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       json = parsed as Json;
     } catch {
-      throw new ProviderError('upstream_error', `MiniMax sent a malformed answer to ${path.split('?')[0]} (HTTP ${status}, ${text.length} bytes)`, true);
+      const why = `MiniMax sent a malformed answer to ${path.split('?')[0]} (${this.host}, HTTP ${status}, ${text.length} bytes)`;
+      throw new ProviderError('upstream_error', why, true, phase === 'submit' ? { ambiguous: true } : {});
     }
     const base = (json.base_resp ?? {}) as { status_code?: unknown; status_msg?: unknown };
     const code = Number(base.status_code ?? 0);
     if (Number.isFinite(code) && code !== 0) {
-      const e = errorForCode(code, typeof base.status_msg === 'string' ? base.status_msg : '', phase);
+      const e = errorForCode(code, typeof base.status_msg === 'string' ? base.status_msg : '', phase, this.host);
       if (e.opts.rateLimited) await this.o.budget.block(bucket, this.blockMs());
       throw e;
     }

@@ -32,22 +32,22 @@ function describe(code: number, msg: string): string {
  * errorForCode(1002, 'rate limit', 'poll').opts.rateLimited // true
  * errorForCode(2049, 'invalid api key', 'submit').code      // 'upstream_auth'
  */
-export function errorForCode(code: number, msg: string, phase: Phase): ProviderError {
+export function errorForCode(code: number, msg: string, phase: Phase, host = 'api.minimax.io'): ProviderError {
   const what = describe(code, msg);
-  if (RATE_LIMIT_CODES.has(code)) return new ProviderError('upstream_error', `MiniMax rate limit (${what}); retrying later`, true, { rateLimited: true });
+  if (RATE_LIMIT_CODES.has(code)) return new ProviderError('upstream_error', `MiniMax rate limit (${host}: ${what}); retrying later`, true, { rateLimited: true });
   if (AUTH_CODES.has(code)) {
-    const m = `MiniMax refused the API key (${what}). Operator: check MINIMAX_API_KEY, and that MINIMAX_BASE_URL is the key's region (api.minimax.io or api.minimaxi.com)`;
+    const m = `MiniMax rejected the API key (${host}: ${what}): check MINIMAX_API_KEY, and that MINIMAX_BASE_URL is the key's region (api.minimax.io or api.minimaxi.com)`;
     return new ProviderError('upstream_auth', m, phase !== 'submit', { markUnhealthy: true });
   }
   if (BALANCE_CODES.has(code)) {
-    const m = `The MiniMax account cannot pay for this generation (${what}). Operator: top up the MiniMax account or check its plan`;
+    const m = `The MiniMax account cannot pay for this generation (${host}: ${what}): top up the MiniMax account or check its plan`;
     return new ProviderError('provider_balance', m, phase !== 'submit', { markUnhealthy: true });
   }
   if (code === 1026) return new ProviderError('content_policy', `MiniMax flagged the prompt or image as sensitive (${what}); change the input`, false);
   if (code === 1027) return new ProviderError('content_policy', `MiniMax flagged the generated video as sensitive (${what})`, false);
   if (INVALID_CODES.has(code)) return new ProviderError('invalid_params', `MiniMax rejected the request: ${msg || 'invalid params'} (${code})`, false);
   // 1000/1001/1013/1024/1033 are documented "retry"; an undocumented code is treated the same way.
-  return new ProviderError('upstream_error', `MiniMax error ${what}`, true);
+  return new ProviderError('upstream_error', `MiniMax error ${what} (${host})`, true);
 }
 
 /**
@@ -56,12 +56,14 @@ export function errorForCode(code: number, msg: string, phase: Phase): ProviderE
  *
  * @example
  * errorForHttp(503, 'poll').retryable // true
+ * errorForHttp(502, 'submit').opts.ambiguous // true: a task may exist
  */
-export function errorForHttp(status: number, phase: Phase, retryAfterMs?: number): ProviderError {
-  if (status === 429) return new ProviderError('upstream_error', 'MiniMax answered HTTP 429; retrying later', true, { rateLimited: true, ...(retryAfterMs ? { retryAfterMs } : {}) });
-  if (status === 401 || status === 403) return errorForCode(2049, `HTTP ${status}`, phase);
-  if (status === 402) return errorForCode(1008, 'HTTP 402', phase);
-  return new ProviderError('upstream_error', `MiniMax answered HTTP ${status}`, true);
+export function errorForHttp(status: number, phase: Phase, host = 'api.minimax.io', retryAfterMs?: number): ProviderError {
+  if (status === 429) return new ProviderError('upstream_error', `MiniMax rate limit (${host}: HTTP 429); retrying later`, true, { rateLimited: true, ...(retryAfterMs ? { retryAfterMs } : {}) });
+  if (status === 401 || status === 403) return errorForCode(2049, `HTTP ${status}`, phase, host);
+  if (status === 402) return errorForCode(1008, 'HTTP 402', phase, host);
+  // A create answered 5xx may still have made a task (a gateway timing out in front of a live backend).
+  return new ProviderError('upstream_error', `MiniMax answered HTTP ${status} (${host})`, true, phase === 'submit' && status >= 500 ? { ambiguous: true } : {});
 }
 
 /** A query (or callback) body, as far as we read it. */

@@ -63,6 +63,7 @@ function minimaxResolution(res: string): string {
 export class MinimaxProvider implements RemoteProvider {
   readonly kind = 'remote';
   readonly name = 'minimax';
+  readonly host: string;
   private readonly api: MinimaxApi;
   private readonly schedule: PollSchedule;
   private callbackOffUntil = 0;
@@ -76,6 +77,7 @@ export class MinimaxProvider implements RemoteProvider {
 
   constructor(private readonly o: MinimaxOptions) {
     this.api = new MinimaxApi({ apiKey: o.apiKey, baseUrl: o.baseUrl, timeoutMs: o.timeoutMs, budget: o.budget });
+    this.host = this.api.host;
     this.schedule = { ...DEFAULT_POLL_SCHEDULE, ...o.poll };
     this.maxJobsInFlight = 4 * o.budget.limits.maxConcurrent;
   }
@@ -119,7 +121,8 @@ export class MinimaxProvider implements RemoteProvider {
     const res = await this.api.call('submit', 'submit', 'POST', '/v1/video_generation', body, signal);
     const id = res.task_id;
     if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '') {
-      throw new ProviderError('upstream_error', 'MiniMax accepted the task but returned no task_id', true);
+      // Success with no id: a task may exist that we cannot name (resubmitted at most once).
+      throw new ProviderError('upstream_error', `MiniMax answered the create without a task_id (${this.host})`, true, { ambiguous: true });
     }
     return { taskId: String(id) };
   }
@@ -133,7 +136,7 @@ export class MinimaxProvider implements RemoteProvider {
   private async downloadUrl(fileId: string, signal: AbortSignal): Promise<string> {
     const res = await this.api.call('status', 'retrieve', 'GET', `/v1/files/retrieve?file_id=${encodeURIComponent(fileId)}`, undefined, signal);
     const url = (res.file as { download_url?: unknown } | undefined)?.download_url;
-    if (typeof url !== 'string' || url === '') throw new ProviderError('upstream_error', 'MiniMax returned no download_url for the file', true);
+    if (typeof url !== 'string' || url === '') throw new ProviderError('upstream_error', `MiniMax returned no download_url for the file (${this.host})`, true);
     return url;
   }
 

@@ -73,6 +73,8 @@ export function renderJob(deps: AppDeps, req: FastifyRequest, job: Job): Record<
     result: renderResult(deps, req, job),
     error: job.errorMessage,
     errorCode: job.errorCode ? APIFRAME_FAILURE_CODES[job.errorCode] : null,
+    // Why a live job is waiting while it retries (issue 12); null once it moves on.
+    statusReason: job.statusReason,
     creditCost: job.price,
     webhookStatus: job.webhookStatus,
     input: job.input.original,

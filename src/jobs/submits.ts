@@ -1,0 +1,159 @@
+/**
+ * The record of every upstream create a job ever sent (table `upstream_submits`, migration 006).
+ * A create whose outcome we cannot know may have made a task that MiniMax bills; the job is sent
+ * again at most once after one, and that pair is kept as a possible duplicate for the operator to
+ * reconcile with the upstream's console. Nothing here decides; remote.ts does.
+ */
+import type { Queryable } from '../db/index.js';
+import { getJobRow } from './repo.js';
+import { rowToJob, type Job } from './types.js';
+
+export interface UpstreamSubmit {
+  id: number;
+  jobId: string;
+  provider: string;
+  outcome: 'pending' | 'accepted' | 'ambiguous';
+  taskId: string | null;
+  detail: string | null;
+  possibleDuplicateOf: number | null;
+  sentAt: Date;
+  settledAt: Date | null;
+}
+
+interface SubmitRow {
+  id: string | number;
+  job_id: string;
+  provider: string;
+  outcome: UpstreamSubmit['outcome'];
+  task_id: string | null;
+  detail: string | null;
+  possible_duplicate_of: string | number | null;
+  sent_at: Date;
+  settled_at: Date | null;
+}
+
+function view(r: SubmitRow): UpstreamSubmit {
+  return {
+    id: Number(r.id),
+    jobId: r.job_id,
+    provider: r.provider,
+    outcome: r.outcome,
+    taskId: r.task_id,
+    detail: r.detail,
+    possibleDuplicateOf: r.possible_duplicate_of === null ? null : Number(r.possible_duplicate_of),
+    sentAt: r.sent_at,
+    settledAt: r.settled_at,
+  };
+}
+
+/**
+ * Before a create: any create of this job still `pending` was cut off (its worker died or was
+ * stopped mid-call) and becomes `ambiguous`. Returns the job's ambiguous creates, oldest first.
+ * Called under the job's lease, so no live call of another worker can be pending at this moment.
+ */
+export async function settleCutOffSubmits(q: Queryable, jobId: string): Promise<UpstreamSubmit[]> {
+  await q.query(
+    `UPDATE upstream_submits SET outcome = 'ambiguous', settled_at = now(),
+            detail = COALESCE(detail, 'the worker stopped or died during the create call')
+      WHERE job_id = $1 AND outcome = 'pending'`,
+    [jobId],
+  );
+  const { rows } = await q.query<SubmitRow>(`SELECT * FROM upstream_submits WHERE job_id = $1 AND outcome = 'ambiguous' ORDER BY id`, [jobId]);
+  return rows.map(view);
+}
+
+/** Written before the create is sent, so that a crash mid-call leaves a trace. */
+export async function recordPendingSubmit(q: Queryable, jobId: string, provider: string, possibleDuplicateOf: number | null): Promise<number> {
+  const { rows } = await q.query<{ id: string | number }>(
+    `INSERT INTO upstream_submits (job_id, provider, outcome, possible_duplicate_of) VALUES ($1, $2, 'pending', $3) RETURNING id`,
+    [jobId, provider, possibleDuplicateOf],
+  );
+  return Number(rows[0]!.id);
+}
+
+/** The upstream answered with a task id. */
+export async function acceptSubmit(q: Queryable, id: number, taskId: string): Promise<void> {
+  await q.query(`UPDATE upstream_submits SET outcome = 'accepted', task_id = $2, settled_at = now() WHERE id = $1`, [id, taskId]);
+}
+
+/** We cannot know whether the upstream made a task. `detail` is operator-facing. */
+export async function markSubmitAmbiguous(q: Queryable, id: number, detail: string): Promise<void> {
+  await q.query(`UPDATE upstream_submits SET outcome = 'ambiguous', detail = $2, settled_at = now() WHERE id = $1`, [id, detail.slice(0, 500)]);
+}
+
+/** The upstream plainly refused (or the call was never sent): nothing was made, nothing to keep. */
+export async function forgetSubmit(q: Queryable, id: number): Promise<void> {
+  await q.query(`DELETE FROM upstream_submits WHERE id = $1 AND outcome = 'pending'`, [id]);
+}
+
+/**
+ * Every create a job sent, oldest first (the operator's job view).
+ *
+ * @example
+ * const creates = await upstreamSubmitsOf(db, 'job_…'); // [{ outcome: 'ambiguous', … }, { outcome: 'accepted', taskId: '1069…', possibleDuplicateOf: 1, … }]
+ */
+export async function upstreamSubmitsOf(q: Queryable, jobId: string): Promise<UpstreamSubmit[]> {
+  const { rows } = await q.query<SubmitRow>('SELECT * FROM upstream_submits WHERE job_id = $1 ORDER BY id', [jobId]);
+  return rows.map(view);
+}
+
+export interface PossibleDuplicate {
+  jobId: string;
+  accountId: string;
+  mode: string;
+  jobState: string;
+  provider: string;
+  /** The create that was resubmitted after, and the one sent again. */
+  first: UpstreamSubmit;
+  second: UpstreamSubmit;
+}
+
+/**
+ * Resubmits after an ambiguous create, newest first: each may have left a task upstream that
+ * nobody collects (MiniMax bills it). The operator matches them with the upstream's console.
+ *
+ * @example
+ * const dups = await possibleDuplicates(db, { limit: 100 });
+ */
+export async function possibleDuplicates(q: Queryable, a: { limit: number }): Promise<PossibleDuplicate[]> {
+  const { rows } = await q.query<SubmitRow & { account_id: string; mode: string; state: string; f: SubmitRow }>(
+    `SELECT s.*, j.account_id, j.mode, j.state, to_jsonb(f) AS f
+       FROM upstream_submits s
+       JOIN upstream_submits f ON f.id = s.possible_duplicate_of
+       JOIN jobs j ON j.id = s.job_id
+      WHERE s.possible_duplicate_of IS NOT NULL
+      ORDER BY s.id DESC LIMIT $1`,
+    [a.limit],
+  );
+  return rows.map((r) => ({
+    jobId: r.job_id,
+    accountId: r.account_id,
+    mode: r.mode,
+    jobState: r.state,
+    provider: r.provider,
+    first: view({ ...r.f, sent_at: new Date(r.f.sent_at), settled_at: r.f.settled_at ? new Date(r.f.settled_at) : null }),
+    second: view(r),
+  }));
+}
+
+/** Possible duplicates per provider, for `/metrics` (read from the database: every process reports the same). */
+export async function countPossibleDuplicates(q: Queryable): Promise<Array<{ provider: string; n: number }>> {
+  const { rows } = await q.query<{ provider: string; n: number }>(
+    `SELECT provider, count(*)::int AS n FROM upstream_submits WHERE possible_duplicate_of IS NOT NULL GROUP BY provider`,
+  );
+  return rows;
+}
+
+/**
+ * A job as the operator sees it (either mode), with every upstream create it sent; null if unknown.
+ *
+ * @example
+ * const v = await adminJobView(db, 'job_…'); // { job, upstreamSubmits: [...], possibleDuplicate: false }
+ */
+export async function adminJobView(q: Queryable, jobId: string): Promise<{ job: Job; upstreamSubmits: UpstreamSubmit[]; possibleDuplicate: boolean } | null> {
+  // Job ids are UUIDs: a malformed one is simply not found.
+  const row = await getJobRow(q, jobId).catch(() => null);
+  if (!row) return null;
+  const creates = await upstreamSubmitsOf(q, row.id);
+  return { job: rowToJob(row), upstreamSubmits: creates, possibleDuplicate: creates.some((c) => c.possibleDuplicateOf !== null) };
+}

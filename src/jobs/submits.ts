@@ -4,6 +4,7 @@
  * again at most once after one, and that pair is kept as a possible duplicate for the operator to
  * reconcile with the upstream's console. Nothing here decides; remote.ts does.
  */
+import { isUuid } from '../ids.js';
 import type { Queryable } from '../db/index.js';
 import { getJobRow } from './repo.js';
 import { rowToJob, type Job } from './types.js';
@@ -151,8 +152,8 @@ export async function countPossibleDuplicates(q: Queryable): Promise<Array<{ pro
  * const v = await adminJobView(db, 'job_…'); // { job, upstreamSubmits: [...], possibleDuplicate: false }
  */
 export async function adminJobView(q: Queryable, jobId: string): Promise<{ job: Job; upstreamSubmits: UpstreamSubmit[]; possibleDuplicate: boolean } | null> {
-  // Job ids are UUIDs: a malformed one is simply not found.
-  const row = await getJobRow(q, jobId).catch(() => null);
+  // Job ids are UUIDs: a malformed one is simply not found (and never reaches the uuid column).
+  const row = isUuid(jobId) ? await getJobRow(q, jobId.toLowerCase()) : null;
   if (!row) return null;
   const creates = await upstreamSubmitsOf(q, row.id);
   return { job: rowToJob(row), upstreamSubmits: creates, possibleDuplicate: creates.some((c) => c.possibleDuplicateOf !== null) };

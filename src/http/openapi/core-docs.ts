@@ -3,7 +3,7 @@ import type { RouteDoc } from './types.js';
 import { adminSchemas } from '../admin.js';
 import { createKeyBody } from '../keys-routes.js';
 import { apiframeErrorSchema as errors } from '../dialects/apiframe/docs.js';
-import { accountView, createdKey, keyView, ledgerPage, marginReport, planView, revoked } from './schemas.js';
+import { accountView, adminJobView as adminJobViewSchema, createdKey, keyView, ledgerPage, marginReport, planView, possibleDuplicates as possibleDuplicatesSchema, revoked } from './schemas.js';
 
 const account = {
   id: 'acct_5hT2…',
@@ -124,9 +124,11 @@ export const ADMIN_DOCS: RouteDoc[] = [
     tag: 'Admin',
     summary: 'A job of either mode, with every upstream create it sent (docs/minimax.md, duplicates)',
     security: 'admin',
+    errors,
     responses: {
       200: {
         description: 'Job and its upstream creates',
+        schema: adminJobViewSchema,
         example: {
           job: { id: '3f1c…', state: 'completed', upstreamTaskId: '106916112212032', statusReason: null },
           upstreamSubmits: [
@@ -146,6 +148,7 @@ export const ADMIN_DOCS: RouteDoc[] = [
     summary: 'Resubmits after a create with unknown outcome: reconcile them with the upstream console',
     security: 'admin',
     query: adminSchemas.duplicatesQuery,
-    responses: { 200: { description: 'Possible duplicates, newest first', example: { duplicates: [{ jobId: '3f1c…', accountId: 'acct_…', mode: 'live', jobState: 'completed', provider: 'minimax', first: { id: 7, outcome: 'ambiguous' }, second: { id: 8, outcome: 'accepted', taskId: '106916112212032' } }] } } },
+    errors,
+    responses: { 200: { description: 'Possible duplicates, newest first', schema: possibleDuplicatesSchema, example: { duplicates: [{ jobId: '3f1c…', accountId: 'acct_…', mode: 'live', jobState: 'completed', provider: 'minimax', first: { id: 7, outcome: 'ambiguous' }, second: { id: 8, outcome: 'accepted', taskId: '106916112212032' } }] } } },
   },
 ];

@@ -140,3 +140,29 @@ export const marginReport = named(
     totals: z.object(marginFigures),
   }),
 );
+
+const upstreamSubmit = named(
+  'UpstreamSubmit',
+  z.object({
+    id: z.number().int(),
+    jobId: z.uuid(),
+    provider: z.string(),
+    outcome: z.enum(['pending', 'accepted', 'ambiguous']),
+    taskId: z.string().nullable(),
+    detail: z.string().nullable(),
+    possibleDuplicateOf: z.number().int().nullable(),
+    sentAt: timestamp,
+    settledAt: timestamp.nullable(),
+  }),
+);
+/** The operator's view of one job: the canonical job as stored, and every upstream create it sent. */
+export const adminJobView = z.object({
+  job: z.record(z.string(), z.unknown()).describe('The canonical job, as stored (either mode).'),
+  upstreamSubmits: z.array(upstreamSubmit),
+  possibleDuplicate: z.boolean(),
+});
+export const possibleDuplicates = z.object({
+  duplicates: z.array(
+    z.object({ jobId: z.uuid(), accountId: z.string(), mode: keyMode, jobState: z.string(), provider: z.string(), first: upstreamSubmit, second: upstreamSubmit }),
+  ),
+});

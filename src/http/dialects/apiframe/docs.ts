@@ -47,6 +47,8 @@ export const apiframeJobSchema = named('ApiframeJob', z.object({
   result: apiframeResultSchema.nullable(),
   error: z.string().nullable(),
   errorCode: z.string().nullable().describe('Why the job failed (`content_policy`, `timeout`, `canceled`, …).'),
+  statusReason: z.string().nullable().describe('Why a live job is waiting while it retries ("MiniMax unreachable (api.minimax.io: …), retrying, attempt 3 of 8"); null otherwise.'),
+  engine: z.string().nullable().describe('What makes the video: `sandbox` (the local preview engine of test keys) or the upstream (`minimax`, `wavespeed`, `fal`, `replicate`).'),
   creditCost: count,
   webhookStatus: webhookStatus.nullable(),
   input: echoedInput,

@@ -75,6 +75,8 @@ export function renderJob(deps: AppDeps, req: FastifyRequest, job: Job): Record<
     errorCode: job.errorCode ? APIFRAME_FAILURE_CODES[job.errorCode] : null,
     // Why a live job is waiting while it retries (issue 12); null once it moves on.
     statusReason: job.statusReason,
+    // Which engine makes the video: the sandbox (test keys) or the upstream's name.
+    engine: job.provider,
     creditCost: job.price,
     webhookStatus: job.webhookStatus,
     input: job.input.original,

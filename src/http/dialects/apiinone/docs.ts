@@ -47,6 +47,8 @@ export const apiInOneTaskSchema = named('ApiInOneTask', z.object({
   credits_charged: count.describe('Charged only on success.'),
   created_at: timestamp,
   completed_at: timestamp.nullable(),
+  engine: z.string().nullable().describe('`sandbox` (test keys) or the upstream that makes the video.'),
+  status_reason: z.string().nullable().describe('Why a live job is waiting while it retries; null otherwise.'),
 }));
 const task = {
   task_id: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55',

@@ -65,6 +65,8 @@ export function renderTaskWith(job: Job, urlFor: (key: string) => string): Recor
     credits_charged: job.state === 'completed' ? job.price : 0,
     created_at: job.createdAt.toISOString(),
     completed_at: job.completedAt?.toISOString() ?? null,
+    engine: job.provider,
+    status_reason: job.statusReason,
   };
 }
 

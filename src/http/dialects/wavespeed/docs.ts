@@ -40,6 +40,8 @@ export const wavespeedPredictionSchema = z.object({
   progress: z.number().int().min(0).max(100),
   executionTime: count.describe('Milliseconds from start to completion.'),
   timings: z.object({ inference: count }),
+  engine: z.string().nullable().describe('Reelay: `sandbox` (test keys) or the upstream that makes the video.'),
+  status_reason: z.string().nullable().describe('Reelay: why a live job is waiting while it retries; null otherwise.'),
 });
 
 const envelope = <T extends z.ZodType>(data: T) => z.object({ code: z.literal(200), message: z.literal('success'), data });

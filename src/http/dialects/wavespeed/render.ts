@@ -50,6 +50,8 @@ export function renderPrediction(base: string, job: Job, fileUrlFor: (key: strin
     progress: job.state === 'completed' ? 100 : job.progress,
     executionTime: inferenceMs,
     timings: { inference: inferenceMs },
+    engine: job.provider,
+    status_reason: job.statusReason,
   };
 }
 

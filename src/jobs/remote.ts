@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findModel, type ModelSpec } from '../catalog/index.js';
-import { ProviderError, type Cooldown, type RemoteProvider } from '../providers/index.js';
+import { ProviderError, providersTried, recordProviderEvent, type Cooldown, type RemoteProvider } from '../providers/index.js';
 import { backoffMs } from '../retry.js';
-import { heartbeat, releaseLease, reroute, retryLater, schedulePoll, setStatusReason, transition } from './repo.js';
+import { failover, heartbeat, releaseLease, retryLater, schedulePoll, setStatusReason, transition } from './repo.js';
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
 import { UnreadableVideo } from './finalize.js';
@@ -87,13 +87,7 @@ async function step(d: RunnerDeps, owner: string, at: { row: RemoteRow }, provid
 /** Queued work moves to a healthy fallback if the route has one; anything else waits out the rest. */
 async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, rest: Cooldown): Promise<void> {
   const name = provider.name;
-  if (row.state === 'queued' && !row.upstream_task_id) {
-    const alt = d.providers.fallback(row.model, name);
-    if (alt && (await reroute(d.db, row.id, owner, alt))) {
-      d.log.info({ jobId: row.id, from: name, to: alt }, 'job rerouted: provider resting');
-      return;
-    }
-  }
+  if (row.state === 'queued' && !row.upstream_task_id && (await moveOn(d, owner, row, provider, `${label(provider)} is paused`))) return;
   // Spread the return over up to 30 s so that the jobs parked on one rest do not all wake together.
   const spread = Math.random() * Math.min(30_000, Math.max(0, rest.until - Date.now()));
   const reason = `${label(provider)} is paused until ${new Date(rest.until).toISOString()} after: ${rest.reason.replace(/^[a-z_]+: /, '')}`;
@@ -109,6 +103,7 @@ async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, provider: R
 async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, model: ModelSpec, signal: AbortSignal): Promise<void> {
   let taskId = row.upstream_task_id;
   let submitId: number | null = null;
+  let createStartedAt: number | null = null;
   if (!taskId) {
     const unknown = await settleCutOffSubmits(d.db, row.id);
     if (unknown.length >= 2) {
@@ -119,6 +114,7 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
     }
     const duplicateOf = unknown.at(-1) ?? null;
     submitId = await recordPendingSubmit(d.db, row.id, provider.name, duplicateOf?.id ?? null);
+    createStartedAt = Date.now();
     try {
       taskId = (await whileLeased(d, row, owner, signal, (s) => provider.submit(providerJob(row), s))).taskId;
     } catch (err) {
@@ -144,6 +140,9 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
     d.db.tx(async (q) => {
       if (submitId !== null) await acceptSubmit(q, submitId, accepted);
       const r = await transition(q, row.id, 'submitting', 'running', { upstream_task_id: accepted, attempts: 0, upstream_polls: 0 }, owner);
+      if (r && createStartedAt !== null) {
+        await recordProviderEvent(q, { provider: provider.name, model: row.model, jobId: row.id, event: 'accepted', ms: Date.now() - createStartedAt });
+      }
       if (!r) return; // canceled while submitting: the upstream task runs on at the operator's cost
       await d.events.record(q, r, 'progress');
       await releaseLease(q, row.id, owner, firstPoll);
@@ -177,12 +176,21 @@ async function poll(d: RunnerDeps, owner: string, row: RemoteRow, provider: Remo
   const taskId = row.upstream_task_id;
   const status = await whileLeased(d, row, owner, signal, (s) => provider.poll(taskId, s));
   const polls = row.upstream_polls + 1;
+  const sinceStart = row.started_at ? Date.now() - row.started_at.getTime() : null;
   if (status.state === 'failed') {
-    await failJob(d.db, d.events, row.id, owner, status.code, status.message);
+    if (await failJob(d.db, d.events, row.id, owner, status.code, status.message)) {
+      await recordProviderEvent(d.db, { provider: provider.name, model: row.model, jobId: row.id, event: 'failed', errorClass: status.code, ms: sinceStart });
+    }
     return null;
   }
   if (status.state === 'succeeded') {
-    const next = await transition(d.db, row.id, 'running', 'finalizing', { upstream_file_ref: status.fileRef, upstream_polls: polls, attempts: 0 }, owner);
+    // What the upstream charges for this video, from its cost table (margins: src/billing/margins.ts).
+    const cost = provider.costUsd(row.model, row.input.resolution, row.input.durationSeconds, row.input.image !== null);
+    const next = await d.db.tx(async (q) => {
+      const r = await transition(q, row.id, 'running', 'finalizing', { upstream_file_ref: status.fileRef, upstream_polls: polls, attempts: 0, upstream_cost_usd: cost }, owner);
+      if (r) await recordProviderEvent(q, { provider: provider.name, model: row.model, jobId: row.id, event: 'succeeded', ms: sinceStart });
+      return r;
+    });
     return next as RemoteRow | null;
   }
   const progress = status.state === 'running' ? (status.progress ?? estimate(row, provider, model)) : undefined;
@@ -295,6 +303,16 @@ async function settleError(d: RunnerDeps, owner: string, row: RemoteRow, provide
     d.log.error({ provider: provider.name, code: pe.code, reason: pe.message }, 'provider marked unhealthy');
     await d.providers.markUnhealthy(provider.name, `${pe.code}: ${pe.message}`);
   }
+  // The upstream answered a create with a refusal: measured for its health, and (unless the
+  // refusal is about the request itself, or the create may have been accepted) a reason to move on.
+  const refusedCreate = row.state === 'submitting' && !sent && pe.opts.deferred !== true;
+  if (refusedCreate) {
+    const errorClass = pe.opts.ambiguous ? 'ambiguous' : pe.opts.rateLimited ? 'rate_limited' : pe.code;
+    await recordProviderEvent(d.db, { provider: provider.name, model: row.model, jobId: row.id, event: 'refused', errorClass }).catch((e: unknown) =>
+      d.log.warn({ jobId: row.id, err: e }, 'could not record the provider event'),
+    );
+    if (mayMoveOn(pe) && (await moveOn(d, owner, row, provider, `${label(provider)} refused the task (${pe.message})`))) return;
+  }
   if (pe.retryable) {
     const waitOnly = pe.opts.deferred === true;
     const attempts = waitOnly ? row.attempts : row.attempts + 1;
@@ -320,6 +338,29 @@ async function settleError(d: RunnerDeps, owner: string, row: RemoteRow, provide
     return;
   }
   await failJob(d.db, d.events, row.id, owner, pe.code, pe.message);
+}
+
+/**
+ * Failover before acceptance: a bad key or an empty balance (the provider rests), a rate limit,
+ * or a fault that proves the create never arrived (DNS, refused connection). Never on an ambiguous
+ * create (a task may exist upstream: moving on could make and pay for a second one), never on a
+ * refusal of the request itself (invalid parameters, content policy: another upstream would
+ * refuse it too, and the customer must hear why).
+ */
+function mayMoveOn(pe: ProviderError): boolean {
+  if (pe.opts.ambiguous === true) return false;
+  if (pe.code === 'invalid_params' || pe.code === 'content_policy') return false;
+  return pe.opts.markUnhealthy === true || pe.opts.rateLimited === true || pe.retryable;
+}
+
+/** Moves the job to the next provider of its route that has not refused it yet; false when none. */
+async function moveOn(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, why: string): Promise<boolean> {
+  const tried = await providersTried(d.db, row.id);
+  const alt = d.providers.fallback(row.model, provider.name, tried);
+  if (!alt) return false;
+  const moved = await failover(d.db, row.id, owner, alt, `${why}; moved to ${alt}`);
+  if (moved) d.log.warn({ jobId: row.id, from: provider.name, to: alt, tried }, 'job failed over to the next provider');
+  return moved;
 }
 
 /**

@@ -14,6 +14,7 @@ export async function getJobRow(q: Queryable, id: string): Promise<JobRow | null
 /** Columns a transition may set besides the state. */
 export interface TransitionSet {
   progress?: number;
+  upstream_cost_usd?: number | null;
   provider?: string;
   upstream_task_id?: string | null;
   upstream_file_ref?: string | null;
@@ -173,6 +174,21 @@ export async function reroute(q: Queryable, id: string, owner: string, provider:
     `UPDATE jobs SET provider = $3, lease_owner = NULL, lease_until = NULL, next_run_at = now(), updated_at = now()
       WHERE id = $1 AND lease_owner = $2 AND state = 'queued' AND upstream_task_id IS NULL`,
     [id, owner, provider],
+  );
+  return res.rowCount === 1;
+}
+
+/**
+ * Moves a job that no upstream has accepted to another provider, back in `queued` (its concurrency
+ * slot freed until it starts again there). Only a job with no task id moves: once accepted, a job
+ * stays where it is until it ends.
+ */
+export async function failover(q: Queryable, id: string, owner: string, provider: string, reason: string): Promise<boolean> {
+  const res = await q.query(
+    `UPDATE jobs SET provider = $3, state = 'queued', lease_owner = NULL, lease_until = NULL, next_run_at = now(), attempts = 0,
+            status_reason = $4, updated_at = now()
+      WHERE id = $1 AND lease_owner = $2 AND state IN ('queued', 'submitting') AND upstream_task_id IS NULL`,
+    [id, owner, provider, reason.slice(0, 300)],
   );
   return res.rowCount === 1;
 }

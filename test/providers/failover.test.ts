@@ -1,0 +1,92 @@
+/**
+ * A gateway, not a pipe: with MiniMax failing, live jobs move to the next provider of the route
+ * (fal here) before any upstream accepted them, and nothing is charged or sent twice. A refusal of
+ * the request itself (content policy) is never retried elsewhere. Each job's route is read back
+ * from provider_events.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { waitForJob, type TestReelay } from '../support/reelay.js';
+import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
+import { startFakeFal, type FakeFal } from '../support/fal-server.js';
+import { jobRow, ledgerOf, liveAccount, startLive, submit, MM_KEY } from './minimax-helpers.js';
+
+const FAL_KEY = 'fal-live-id:fal-live-secret';
+let mm: FakeMinimax;
+let fal: FakeFal;
+let r: TestReelay;
+let key: string;
+
+before(async () => {
+  mm = await startFakeMinimax({ apiKey: MM_KEY, taskMs: 800 });
+  fal = await startFakeFal({ apiKey: FAL_KEY, taskMs: 800 });
+  r = await startLive(mm, {
+    falKey: FAL_KEY,
+    falBaseUrl: fal.url,
+    falJwksUrl: `${fal.url}/.well-known/jwks.json`,
+    upstreamPollMinIntervalMs: 200,
+    upstreamPollMaxIntervalMs: 1000,
+    upstreamTimeoutMs: 5000,
+    // MiniMax rests briefly after a bad key, so the test can see it serve again.
+    providerCooldownSeconds: 2,
+  });
+  key = (await liveAccount(r, 5000)).key;
+});
+after(async () => {
+  await r.stop();
+  await mm.stop();
+  await fal.stop();
+});
+
+/** The route a job took: "provider:event[:class]" in order. */
+async function routeOf(id: string): Promise<string[]> {
+  const { rows } = await r.reelay.db.query<{ provider: string; event: string; error_class: string | null }>(
+    'SELECT provider, event, error_class FROM provider_events WHERE job_id = $1 ORDER BY id',
+    [id],
+  );
+  return rows.map((x) => [x.provider, x.event, x.error_class].filter(Boolean).join(':'));
+}
+
+async function completesOnce(id: string, prompt: string): Promise<void> {
+  const job = await waitForJob(r.url, key, id, { timeoutMs: 30_000 });
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+  assert.deepEqual(await ledgerOf(r, id), [`hold:48`, `capture:48`], 'charged once');
+  const sentToFal = fal.submits.filter((s) => String(s.body.prompt ?? '').includes(prompt)).length;
+  assert.equal(sentToFal, 1, 'sent to fal once');
+  assert.equal(job.engine, 'fal');
+}
+
+test('MiniMax refuses the key: the job moves to fal before any task exists, completes there, is charged once', async () => {
+  const creates = () => mm.calls.filter((c) => c.endpoint === 'create').length;
+  const before = creates();
+  mm.inject('create', { kind: 'code', code: 2049, msg: 'invalid api key' });
+  const id = await submit(r, key, { prompt: 'failover after a bad key' });
+  await completesOnce(id, 'failover after a bad key');
+  assert.equal(creates(), before + 1, 'MiniMax saw the one refused create, and no other');
+  assert.deepEqual(await routeOf(id), ['minimax:refused:upstream_auth', 'fal:accepted', 'fal:succeeded']);
+  // While MiniMax rests, new jobs go straight to fal.
+  const next = await submit(r, key, { prompt: 'while minimax rests' });
+  assert.equal((await jobRow(r, next)).provider, 'fal');
+  await completesOnce(next, 'while minimax rests');
+  assert.equal(mm.createsFor('while minimax rests'), 0);
+});
+
+test('MiniMax rate-limits the create: the job moves to fal instead of waiting', async () => {
+  await new Promise((res) => setTimeout(res, 2500)); // MiniMax's rest is over
+  mm.inject('create', { kind: 'code', code: 1002, msg: 'rate limit exceeded' });
+  const id = await submit(r, key, { prompt: 'failover after a rate limit' });
+  assert.equal((await jobRow(r, id)).provider, 'minimax', 'routed to MiniMax first');
+  await completesOnce(id, 'failover after a rate limit');
+  assert.deepEqual(await routeOf(id), ['minimax:refused:rate_limited', 'fal:accepted', 'fal:succeeded']);
+});
+
+test('a content-policy refusal is not retried elsewhere: the job fails, refunded, and fal never sees it', async () => {
+  mm.inject('create', { kind: 'code', code: 1026, msg: 'input new_sensitive' });
+  const id = await submit(r, key, { prompt: 'a refused prompt' });
+  const job = await waitForJob(r.url, key, id, { timeoutMs: 20_000 });
+  assert.equal(job.status, 'FAILED');
+  assert.equal(job.errorCode, 'content_policy');
+  assert.deepEqual(await ledgerOf(r, id), ['hold:48', 'release:48']);
+  assert.equal(fal.submits.filter((s) => String(s.body.prompt ?? '').includes('a refused prompt')).length, 0);
+  assert.deepEqual(await routeOf(id), ['minimax:refused:content_policy']);
+});

@@ -86,7 +86,6 @@ async function step(d: RunnerDeps, owner: string, at: { row: RemoteRow }, provid
 
 /** Queued work moves to a healthy fallback if the route has one; anything else waits out the rest. */
 async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, rest: Cooldown): Promise<void> {
-  const name = provider.name;
   if (row.state === 'queued' && !row.upstream_task_id && (await moveOn(d, owner, row, provider, `${label(provider)} is paused`))) return;
   // Spread the return over up to 30 s so that the jobs parked on one rest do not all wake together.
   const spread = Math.random() * Math.min(30_000, Math.max(0, rest.until - Date.now()));

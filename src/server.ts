@@ -109,7 +109,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(
-      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks, verifyProviderCallback },
+      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks, verifyProviderCallback, providers },
       log.level === 'silent' ? {} : { logger: log },
     );
     const worker =

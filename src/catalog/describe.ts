@@ -14,13 +14,15 @@ export interface CatalogEntry {
   costMin: number;
   costMax: number;
   typicalSeconds: number;
+  /** The upstreams a live key's job may go to, in route order (test keys always get the sandbox). */
+  liveProviders: string[];
 }
 
 /**
  * The catalog as `GET /v2/models` shows it: every model with its modes, parameters, allowed
  * combinations and their prices.
  */
-export function describeCatalog(book: PriceBook): CatalogEntry[] {
+export function describeCatalog(book: PriceBook, liveProviders: (model: string) => string[] = () => []): CatalogEntry[] {
   return MODELS.map((m) => {
     const combinations = RESOLUTIONS.flatMap((r) =>
       m.combos[r].map((d) => ({ resolution: r, durationSeconds: d, credits: book[m.id]?.[`${r}-${d}s`] ?? 0 })),
@@ -52,6 +54,7 @@ export function describeCatalog(book: PriceBook): CatalogEntry[] {
       costMin: Math.min(...credits),
       costMax: Math.max(...credits),
       typicalSeconds: m.typicalSeconds,
+      liveProviders: liveProviders(m.id),
     };
   });
 }

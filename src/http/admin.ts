@@ -2,6 +2,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { MODELS } from '../catalog/index.js';
+import { providerStats } from '../providers/index.js';
 import { applyMonthlyGrants, type AdminService } from '../billing/index.js';
 import { adminJobView, possibleDuplicates } from '../jobs/index.js';
 import type { AppDeps } from './context.js';
@@ -98,6 +100,20 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     });
 
     scope.post('/admin/grants/run', { config }, async () => applyMonthlyGrants(deps.db));
+
+    // Every provider: configured or not, resting and why, each model's route, and measured health.
+    scope.get('/admin/providers', { config }, async () => {
+      const reg = deps.providers;
+      if (!reg) return { providers: [], routes: {}, stats: [] };
+      return {
+        providers: reg.names().map((name) => {
+          const rest = reg.cooldown(name);
+          return { name, kind: reg.get(name).kind, resting: rest ? { until: new Date(rest.until).toISOString(), reason: rest.reason } : null };
+        }),
+        routes: Object.fromEntries(MODELS.map((m) => [m.id, reg.tiersOf(m.id)])),
+        stats: await providerStats(deps.db),
+      };
+    });
 
     scope.get('/admin/reports/margins', { config }, async (req) => {
       const q = parseOr400(adminSchemas.marginsQuery, req.query ?? {});

@@ -6,6 +6,7 @@ import type { PriceBook } from '../catalog/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Principal } from '../billing/index.js';
 import type { WebhookService } from '../webhooks/index.js';
+import type { ProviderRegistry } from '../providers/index.js';
 import { expiryFor, signedPath } from '../storage/index.js';
 
 /** Everything route handlers need, passed in by the composition root (no module globals). */
@@ -18,6 +19,8 @@ export interface AppDeps {
   fileSigningSecret: string;
   /** Delivery log, redelivery, signing secret, webhook URL checks. */
   webhooks: WebhookService;
+  /** Which providers serve live jobs, their routes and health (`/v2/models`, `/admin/providers`). */
+  providers?: ProviderRegistry | undefined;
   /** Readiness: false while starting or shutting down. */
   isReady: () => boolean;
   /** Upstream task callbacks (MiniMax `callback_url`); absent when no PUBLIC_URL/provider uses them. */

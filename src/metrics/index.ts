@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/index.js';
+import { providerStats, type ProviderStats } from '../providers/index.js';
 import { countPossibleDuplicates } from '../jobs/index.js';
 
 export interface Metrics {
@@ -29,6 +30,7 @@ export interface Metrics {
  */
 export function createMetrics(db: Db): Metrics {
   const registry = new Registry();
+  let stats: ProviderStats[] = [];
   collectDefaultMetrics({ register: registry, prefix: 'reelay_' });
   const requests = new Counter({
     name: 'reelay_http_requests_total',
@@ -85,6 +87,31 @@ export function createMetrics(db: Db): Metrics {
       // Kept in the database (every process reports the same, cluster-wide, across restarts).
       this.reset();
       for (const r of await countPossibleDuplicates(db)) this.inc({ provider: r.provider }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'reelay_provider_success_ratio',
+    help: 'Videos delivered over tasks ended plus creates refused, per provider and model, over the last hour or day (GET /admin/providers)',
+    labelNames: ['provider', 'model', 'window'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      stats = await providerStats(db);
+      for (const r of stats) if (r.successRate !== null) this.set({ provider: r.provider, model: r.model, window: r.window }, r.successRate);
+    },
+  });
+  new Gauge({
+    name: 'reelay_provider_generation_seconds',
+    help: 'Upstream generation time (start to done), p50 and p95, per provider and model, over the last hour or day',
+    labelNames: ['provider', 'model', 'window', 'quantile'] as const,
+    registers: [registry],
+    collect() {
+      // Read by the gauge above in the same scrape (gauges collect in registration order).
+      this.reset();
+      for (const r of stats) {
+        if (r.generationMsP50 !== null) this.set({ provider: r.provider, model: r.model, window: r.window, quantile: '0.5' }, r.generationMsP50 / 1000);
+        if (r.generationMsP95 !== null) this.set({ provider: r.provider, model: r.model, window: r.window, quantile: '0.95' }, r.generationMsP95 / 1000);
+      }
     },
   });
 

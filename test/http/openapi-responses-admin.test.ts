@@ -56,6 +56,7 @@ test('Admin: accounts, keys, credits, ledger, plans, grants; errors in the /v2 e
   await call('PUT', '/admin/plans/{id}', '/admin/plans/team', 400, { name: 'Team' });
   await call('POST', '/admin/grants/run', '/admin/grants/run', 200);
   await call('GET', '/admin/reports/margins', '/admin/reports/margins?since=7d', 200);
+  await call('GET', '/admin/providers', '/admin/providers', 200);
   await call('GET', '/admin/reports/margins', '/admin/reports/margins?since=yesterday', 400);
   const job = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'an operator looks at this job' });
   await call('GET', '/admin/jobs/{id}', `/admin/jobs/${String(job.body.jobId)}`, 200);

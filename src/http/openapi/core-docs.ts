@@ -3,7 +3,7 @@ import type { RouteDoc } from './types.js';
 import { adminSchemas } from '../admin.js';
 import { createKeyBody } from '../keys-routes.js';
 import { apiframeErrorSchema as errors } from '../dialects/apiframe/docs.js';
-import { accountView, adminJobView as adminJobViewSchema, createdKey, keyView, ledgerPage, marginReport, planView, possibleDuplicates as possibleDuplicatesSchema, revoked } from './schemas.js';
+import { accountView, adminJobView as adminJobViewSchema, createdKey, keyView, ledgerPage, marginReport, planView, possibleDuplicates as possibleDuplicatesSchema, providersView, revoked } from './schemas.js';
 
 const account = {
   id: 'acct_5hT2…',
@@ -106,6 +106,16 @@ export const ADMIN_DOCS: RouteDoc[] = [
   { method: 'GET', path: '/admin/accounts/:id/ledger', tag: 'Admin', summary: 'An account\'s ledger, newest first', security: 'admin', errors, query: adminSchemas.ledgerQuery, responses: { 200: { description: 'Entries', schema: ledgerPage, example: { entries: [{ id: 12, mode: 'live', kind: 'capture', from: 'held', to: 'spent', amount: 96, jobId: '3f1c…', actor: 'wrk_…', reason: 'job completed', createdAt: '2026-11-21T10:00:09.000Z' }], nextBefore: null } } } },
   { method: 'GET', path: '/admin/plans', tag: 'Admin', summary: 'Plans', security: 'admin', errors, responses: { 200: { description: 'Plans', schema: z.object({ plans: z.array(planView) }), example: { plans: [{ id: 'free', name: 'Free', monthlyCredits: 0, concurrency: 2, rateLimitPerMinute: 120 }] } } } },
   { method: 'PUT', path: '/admin/plans/:id', tag: 'Admin', summary: 'Create or change a plan', security: 'admin', body: adminSchemas.plan, errors, bodyExample: { name: 'Team', monthlyCredits: 50000, concurrency: 20, rateLimitPerMinute: 1200 }, responses: { 200: { description: 'Plan', schema: planView } } },
+  {
+    method: 'GET',
+    path: '/admin/providers',
+    tag: 'Admin',
+    summary: 'Providers, each model\'s route, and their measured health over the last hour and day',
+    description: 'Success rate, time to accept, generation time p50/p95 and error classes per provider and model, from what each upstream did for our jobs.',
+    security: 'admin',
+    errors,
+    responses: { 200: { description: 'Providers', schema: providersView } },
+  },
   {
     method: 'GET',
     path: '/admin/reports/margins',

@@ -166,3 +166,27 @@ export const possibleDuplicates = z.object({
     z.object({ jobId: z.uuid(), accountId: z.string(), mode: keyMode, jobState: z.string(), provider: z.string(), first: upstreamSubmit, second: upstreamSubmit }),
   ),
 });
+
+const providerStatsRow = z.object({
+  provider: z.string(),
+  model: z.string(),
+  window: z.enum(['1h', '24h']),
+  submits: count,
+  accepted: count,
+  succeeded: count,
+  failed: count,
+  successRate: z.number().nullable(),
+  acceptMsP50: z.number().nullable(),
+  acceptMsP95: z.number().nullable(),
+  generationMsP50: z.number().nullable(),
+  generationMsP95: z.number().nullable(),
+  errors: z.record(z.string(), z.number().int()),
+});
+export const providersView = named(
+  'Providers',
+  z.object({
+    providers: z.array(z.object({ name: z.string(), kind: z.enum(['inline', 'remote']), resting: z.object({ until: timestamp, reason: z.string() }).nullable() })),
+    routes: z.record(z.string(), z.array(z.array(z.object({ name: z.string(), weight: z.number() })))).describe('Per model: tiers in order; within a tier, weights share the traffic.'),
+    stats: z.array(providerStatsRow),
+  }),
+);

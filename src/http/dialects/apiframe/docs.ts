@@ -72,6 +72,7 @@ const catalogEntry = z.object({
   costMin: count,
   costMax: count,
   typicalSeconds: count,
+  liveProviders: z.array(z.string()).describe('Upstreams a live key\'s job may go to, in route order (`minimax`, `wavespeed`, `fal`, `replicate`); test keys always use the sandbox.'),
 });
 
 const meSchema = z.object({

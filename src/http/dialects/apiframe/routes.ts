@@ -62,7 +62,7 @@ export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
     return { jobs: jobs.map((j) => renderJob(deps, req, j)), nextCursor, hasMore: nextCursor !== null };
   });
 
-  app.get('/v2/models', { config }, async () => ({ models: describeCatalog(deps.prices) }));
+  app.get('/v2/models', { config }, async () => ({ models: describeCatalog(deps.prices, (m) => deps.providers?.routeOf(m) ?? []) }));
 
   app.get('/v2/me', { config }, async (req) => {
     const p = principalOf(req);

@@ -80,6 +80,11 @@ export class Worker {
     this.loop.start();
   }
 
+  /** Ids of the jobs this worker is driving now (for probes and tests). */
+  get busy(): string[] {
+    return [...this.inflight.keys()];
+  }
+
   private inlineBusy(): number {
     let n = 0;
     for (const j of this.inflight.values()) if (j.inline) n++;

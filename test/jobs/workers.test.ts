@@ -72,7 +72,7 @@ test('jobs waiting behind a plan ceiling or busy render slots cost no queries (w
   await until('the first job renders', () => worker.busy.includes(running));
   // Behind the ceiling: the worker has a free render slot, but nothing it may take.
   const behindCeiling = await queriesDuring(2000);
-  assert.ok(behindCeiling < 100, `${behindCeiling} statements in 2 s with 4 jobs behind a ceiling of 1`);
+  assert.ok(behindCeiling < 50, `${behindCeiling} statements in 2 s with 4 jobs behind a ceiling of 1`);
   for (const id of waiting) assert.equal((await api(r.url, key, 'GET', `/v2/jobs/${id}`)).body.status, 'QUEUED');
   await cancelAll(key, [running, ...waiting]);
 
@@ -83,7 +83,7 @@ test('jobs waiting behind a plan ceiling or busy render slots cost no queries (w
   await until('both render slots are busy', () => worker.busy.length === 2);
   const slotsFull = await queriesDuring(2000);
   t.diagnostic(`statements in 2 s: ${behindCeiling} behind a ceiling, ${slotsFull} with the render slots full`);
-  assert.ok(slotsFull < 100, `${slotsFull} statements in 2 s with both render slots busy and 2 renders due`);
+  assert.ok(slotsFull < 50, `${slotsFull} statements in 2 s with both render slots busy and 2 renders due`);
   await cancelAll(big, ids);
 });
 

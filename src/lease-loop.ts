@@ -73,10 +73,6 @@ export class LeaseLoop {
     this.unsubscribe = undefined;
   }
 
-  get stopped(): boolean {
-    return this.stopping;
-  }
-
   private async run(): Promise<void> {
     if (this.o.subscribe) {
       try {

@@ -28,6 +28,20 @@ export interface WorkerOptions {
   events?: JobEventSink;
 }
 
+/**
+ * The worker's event sink: besides recording, a job that reaches a final state nudges every worker
+ * (NOTIFY inside the transaction, so it arrives once the freed ceiling slot is visible): queued
+ * jobs of that account may start now, and no worker polls for them while they wait.
+ */
+function freesSlots(events: JobEventSink, wakeup: Wakeup): JobEventSink {
+  return {
+    async record(q, job, type) {
+      await events.record(q, job, type);
+      if (type !== 'progress') await wakeup.notify(q);
+    },
+  };
+}
+
 /** A claimed job this process is driving. */
 interface Inflight {
   inline: boolean;
@@ -64,7 +78,7 @@ export class Worker {
       tmpDir: join(o.dataDir, 'tmp'),
       leaseSeconds: o.leaseSeconds,
       maxAttempts: 8,
-      events: o.events ?? noJobEvents,
+      events: freesSlots(o.events ?? noJobEvents, o.wakeup),
     };
     this.loop = new LeaseLoop({
       name: 'worker',
@@ -176,9 +190,7 @@ export class Worker {
         .catch((err: unknown) => this.o.log.error({ err, jobId: row.id }, 'worker could not settle a job'))
         .finally(() => {
           this.inflight.delete(row.id);
-          this.loop.wake();
-          // A freed slot (here, and under the account's ceiling) may let other processes claim.
-          if (!this.loop.stopped) this.o.wakeup.notify().catch(() => {});
+          this.loop.wake(); // a freed slot here; other processes hear of a finished job from `freesSlots`
         });
       this.inflight.set(row.id, { inline: inline.includes(row.provider ?? ''), provider: row.provider, account: row.account_id, startedAt: Date.now(), ctl, done });
       n++;

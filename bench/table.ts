@@ -7,6 +7,7 @@ import type { DispatchBenchResult, LatencyStats } from './dispatch.js';
 import type { HttpBenchResult, PgbenchResult } from './http.js';
 import type { SqlBaseline } from './sql.js';
 import type { MemoryBenchResult } from './memory.js';
+import type { IdleBenchResult } from './idle.js';
 
 export interface TableRow {
   section: string;
@@ -195,6 +196,20 @@ function pollRows(x: unknown): TableRow[] {
     }));
 }
 
+/** Idle CPU of a worker with work queued that it cannot take yet, beside the same server with an empty queue. */
+function idleRows(x: IdleBenchResult): TableRow[] {
+  const base = x.cases.find((c) => c.queued === 0);
+  return x.cases
+    .filter((c) => c.queued > 0)
+    .map((c) => ({
+      section: '7 idle worker',
+      measure: `${c.case} (${x.database}, goal < ${x.goalPercentOfCore} % of a core)`,
+      reelay: `${c.cpuPercentOfCore.toFixed(2)} % of a core · ${c.statementsPerSecond} statements/s`,
+      baseline: base ? `empty queue: ${base.cpuPercentOfCore.toFixed(2)} % · ${base.statementsPerSecond} statements/s` : '–',
+      ratio: ratio(c.cpuPercentOfCore, base?.cpuPercentOfCore),
+    }));
+}
+
 export function tableOf(results: Record<string, unknown>): TableRow[] {
   const rows: TableRow[] = [];
   const section = (name: string, title: string, build: (x: unknown) => TableRow[]): void => {
@@ -208,6 +223,7 @@ export function tableOf(results: Record<string, unknown>): TableRow[] {
   section('polls', '4 upstream calls', pollRows);
   section('render', '5 render', renderRows);
   section('memory', '6 memory', (x) => memoryRows(x as MemoryBenchResult));
+  section('idle', '7 idle worker', (x) => idleRows(x as IdleBenchResult));
   return rows;
 }
 

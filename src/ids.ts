@@ -10,6 +10,7 @@ const PREFIXES = {
   request: 'req',
   worker: 'wrk',
   delivery: 'whd',
+  attempt: 'att',
 } as const;
 
 export type IdKind = keyof typeof PREFIXES;

@@ -47,7 +47,7 @@ async function settingOrCreate(db: Db, key: string, make: () => string): Promise
  */
 export async function createReelay(config: Config): Promise<Reelay> {
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema, log });
   let ready = false;
   try {
     await migrate(db);

@@ -84,6 +84,8 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
       const unsub = await pg.listen(channel, onPayload);
       return async () => unsub();
     },
+    // One in-process database: its LISTEN cannot be lost.
+    onListenState: () => () => {},
     async close() {
       await pg.close();
       release();

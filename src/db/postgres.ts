@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './types.js';
+import type { Db, ListenState, Queryable, QueryResult } from './types.js';
+import { silentLogger, type Logger } from '../log.js';
 
 // int8 (bigint) columns hold credits and counters well inside 2^53; read them as numbers.
 pg.types.setTypeParser(20, (v: string) => Number(v));
@@ -20,7 +21,7 @@ function wrap(q: Pick<pg.Pool | pg.PoolClient, 'query'>): Queryable {
  * @example
  * const db = await openPostgres('postgres://127.0.0.1/reelay', { max: 10 });
  */
-export async function openPostgres(url: string, opts: { max?: number; schema?: string } = {}): Promise<Db> {
+export async function openPostgres(url: string, opts: { max?: number; schema?: string; log?: Logger } = {}): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
@@ -30,8 +31,7 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
   pool.on('error', () => {});
   if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
   const base = wrap(pool);
-  let listener: pg.Client | undefined;
-  const handlers = new Map<string, Set<(p: string) => void>>();
+  const listen = new ListenConnection(url, opts.schema ? `reelay:listen:${opts.schema}` : 'reelay:listen', opts.log ?? silentLogger);
   return {
     kind: 'postgres',
     query: base.query,
@@ -53,29 +53,145 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
       }
     },
-    async listen(channel, onPayload) {
-      if (!listener) {
-        listener = new pg.Client({ connectionString: url });
-        listener.on('error', () => {});
-        await listener.connect();
-        listener.on('notification', (n) => {
-          for (const h of handlers.get(n.channel) ?? []) h(n.payload ?? '');
-        });
-      }
-      let set = handlers.get(channel);
-      if (!set) {
-        set = new Set();
-        handlers.set(channel, set);
-        await listener.query(`LISTEN "${channel.replace(/"/g, '')}"`);
-      }
-      set.add(onPayload);
-      return async () => {
-        set.delete(onPayload);
-      };
-    },
+    listen: (channel, onPayload) => listen.add(channel, onPayload),
+    onListenState: (fn) => listen.onState(fn),
     async close() {
-      await listener?.end().catch(() => {});
+      await listen.close();
       await pool.end();
     },
   };
+}
+
+/** Reconnect backoff: 250 ms doubling to 10 s, with jitter so that a restarted server is not hit by every process at once. */
+function reconnectDelayMs(attempt: number): number {
+  return Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+/**
+ * The one connection that LISTENs, outside the pool (a pooled client would be handed to queries
+ * and lose its subscriptions). When it drops (server restart, failover, an idle-connection
+ * killer, `pg_terminate_backend`) it is opened again with backoff and every channel is listened to
+ * again; until then workers run on their idle timers. Before, a dropped connection stayed dropped
+ * and nudges were silently gone for good.
+ */
+class ListenConnection {
+  private client: pg.Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+  private lostAt = 0;
+  private readonly handlers = new Map<string, Set<(p: string) => void>>();
+  private readonly states = new Set<(s: ListenState) => void>();
+
+  constructor(
+    private readonly url: string,
+    private readonly applicationName: string,
+    private readonly log: Logger,
+  ) {}
+
+  async add(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    let set = this.handlers.get(channel);
+    const fresh = !set;
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+    }
+    set.add(onPayload);
+    // While reconnecting the channel is listened to when the connection is back.
+    if (!this.client && !this.retry) await (this.connecting ??= this.connect().finally(() => (this.connecting = undefined)));
+    else if (fresh && this.client) await this.client.query(`LISTEN ${quoteChannel(channel)}`);
+    return async () => {
+      set.delete(onPayload);
+    };
+  }
+
+  onState(fn: (s: ListenState) => void): () => void {
+    this.states.add(fn);
+    return () => this.states.delete(fn);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    const c = new pg.Client({ connectionString: this.url, application_name: this.applicationName });
+    c.on('error', () => {}); // 'end' follows and handles it
+    let ended = false;
+    c.on('end', () => {
+      ended = true;
+      if (this.client === c) this.lost();
+    });
+    try {
+      await c.connect();
+      c.on('notification', (n) => {
+        for (const h of this.handlers.get(n.channel) ?? []) h(n.payload ?? '');
+      });
+      // Channels added while this loop awaits are picked up by the next round.
+      const listened = new Set<string>();
+      for (let more = true; more; ) {
+        more = false;
+        for (const channel of [...this.handlers.keys()].filter((ch) => !listened.has(ch))) {
+          await c.query(`LISTEN ${quoteChannel(channel)}`);
+          listened.add(channel);
+          more = true;
+        }
+      }
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+    if (this.closed || ended) {
+      await c.end().catch(() => {});
+      if (!this.closed) throw new Error('LISTEN connection ended while it was being set up');
+      return;
+    }
+    this.client = c;
+  }
+
+  private lost(): void {
+    this.client = undefined;
+    if (this.closed) return;
+    this.lostAt = Date.now();
+    this.log.warn({ channels: [...this.handlers.keys()] }, 'LISTEN connection lost; reconnecting (workers poll on their idle timers meanwhile)');
+    this.emit('lost');
+    this.schedule(0);
+  }
+
+  private schedule(attempt: number): void {
+    this.retry = setTimeout(() => {
+      this.connect().then(
+        () => {
+          this.retry = undefined;
+          if (this.closed) return;
+          this.log.info({ downMs: Date.now() - this.lostAt, attempts: attempt + 1 }, 'LISTEN connection restored');
+          this.emit('restored');
+        },
+        (err: unknown) => {
+          if (this.closed) return;
+          if (attempt % 5 === 4) this.log.warn({ err, attempts: attempt + 1 }, 'LISTEN connection still down; retrying');
+          this.schedule(attempt + 1);
+        },
+      );
+    }, reconnectDelayMs(attempt));
+    this.retry.unref();
+  }
+
+  private emit(s: ListenState): void {
+    for (const fn of this.states) {
+      try {
+        fn(s);
+      } catch (err) {
+        this.log.error({ err }, 'LISTEN state listener failed');
+      }
+    }
+  }
+}
+
+function quoteChannel(channel: string): string {
+  return `"${channel.replace(/"/g, '')}"`;
 }

@@ -4,6 +4,11 @@ import type { BlobStore } from '../storage/index.js';
 import { makePoster, probeVideo, sha256File } from '../media/index.js';
 import type { JobResult } from './types.js';
 
+/** Where one attempt at a job stores its files: its own prefix, so no other attempt's cleanup can reach them. */
+export function attemptPrefix(jobId: string, attempt: string): string {
+  return `jobs/${jobId}/${attempt}/`;
+}
+
 /**
  * The file is not a video ffprobe can read: the bytes' fault (the upstream's, or a cut download),
  * not ours. Every other error of `storeResult` (storage, a probe that could not even start) is ours.
@@ -25,16 +30,18 @@ async function probeOrUnreadable(file: string): ReturnType<typeof probeVideo> {
 
 /**
  * Turns a finished local MP4 into stored result files: probes it (what we report is what the file
- * is, not what we asked for), makes a poster frame, hashes it, and moves both into the blob store.
+ * is, not what we asked for), makes a poster frame, hashes it, and moves both into the blob store
+ * under `attemptPrefix(jobId, attempt)`. The keys go into the job's result, so readers never
+ * guess them.
  */
-export async function storeResult(blobs: BlobStore, jobId: string, localVideo: string): Promise<JobResult> {
+export async function storeResult(blobs: BlobStore, jobId: string, localVideo: string, attempt: string): Promise<JobResult> {
   const probe = await probeOrUnreadable(localVideo);
   const sha256 = await sha256File(localVideo);
-  const posterLocal = join(dirname(localVideo), `${jobId}-poster.jpg`);
+  const posterLocal = join(dirname(localVideo), `${jobId}-${attempt}-poster.jpg`);
   try {
     await makePoster(localVideo, posterLocal);
-    const videoKey = `jobs/${jobId}/video.mp4`;
-    const posterKey = `jobs/${jobId}/poster.jpg`;
+    const videoKey = `${attemptPrefix(jobId, attempt)}video.mp4`;
+    const posterKey = `${attemptPrefix(jobId, attempt)}poster.jpg`;
     const video = await blobs.putFile(videoKey, localVideo, 'video/mp4');
     const poster = await blobs.putFile(posterKey, posterLocal, 'image/jpeg');
     return {

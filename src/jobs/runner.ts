@@ -7,7 +7,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProviderError, type InlineProvider, type JobErrorCode } from '../providers/index.js';
 import { backoffMs } from '../retry.js';
-import { releaseLease } from './repo.js';
+import { releaseLease, stillLeased } from './repo.js';
+import { newId } from '../ids.js';
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
 import { runRemote } from './remote.js';
@@ -50,6 +51,9 @@ export async function runJob(d: RunnerDeps, owner: string, row: JobRow, signal: 
   }
 }
 
+/** How often a render checks that its job is still ours: a cancel stops it within this (plus ffmpeg's exit). */
+const OWNERSHIP_CHECK_MS = 500;
+
 async function runInline(d: RunnerDeps, owner: string, row: JobRow, provider: InlineProvider, signal: AbortSignal): Promise<void> {
   if (row.state === 'queued') {
     const started = await start(d, row, owner, 'running');
@@ -69,9 +73,25 @@ async function runInline(d: RunnerDeps, owner: string, row: JobRow, provider: In
       if (!mine) local.abort(new Error('job is no longer ours'));
     });
   };
+  // The lease is extended until the capture commits (probe, poster and upload included): a lease
+  // that lapsed during a slow upload let a second worker render the job again.
   const timer = setInterval(beat, Math.max(1000, (d.leaseSeconds * 1000) / 3));
+  // A cheap read, twice a second, so that a cancel stops the render within a second rather than
+  // at the next heartbeat (a write, every leaseSeconds / 3).
+  let checking = false;
+  const check = setInterval(() => {
+    if (checking || local.signal.aborted) return;
+    checking = true;
+    stillLeased(d.db, row.id, owner)
+      .then((mine) => {
+        if (!mine) local.abort(new Error('job is no longer ours'));
+      })
+      .catch(() => {})
+      .finally(() => (checking = false));
+  }, OWNERSHIP_CHECK_MS);
   await mkdir(d.tmpDir, { recursive: true });
-  const out = join(d.tmpDir, `${row.id}-${owner}.mp4`);
+  const attempt = newId('attempt');
+  const out = join(d.tmpDir, `${row.id}-${attempt}.mp4`);
   try {
     await provider.render(providerJob(row), out, {
       signal: local.signal,
@@ -83,18 +103,21 @@ async function runInline(d: RunnerDeps, owner: string, row: JobRow, provider: In
         }
       },
     });
-    clearInterval(timer);
+    clearInterval(check);
+    progress = 99; // what `complete` reports; the heartbeats that follow must not set it back
     await beating;
     if (local.signal.aborted) {
       if (signal.aborted) throw signal.reason;
       return;
     }
-    await complete(d, owner, row, out);
+    await complete(d, owner, row, out, attempt);
   } catch (err) {
     if (local.signal.aborted && !signal.aborted) return; // canceled or taken over: stop quietly
     throw err;
   } finally {
     clearInterval(timer);
+    clearInterval(check);
+    await beating;
     signal.removeEventListener('abort', onOuterAbort);
     await rm(out, { force: true });
   }

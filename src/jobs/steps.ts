@@ -10,7 +10,8 @@ import { ProviderError, type ProviderJob, type ProviderRegistry } from '../provi
 import type { BlobStore } from '../storage/index.js';
 import type { Logger } from '../log.js';
 import { heartbeat, releaseLease, transition } from './repo.js';
-import { storeResult } from './finalize.js';
+import { attemptPrefix, storeResult } from './finalize.js';
+import { newId } from '../ids.js';
 import { LIVE_STATES, type JobRow } from './types.js';
 import { PROGRESS_STEP, type JobEventSink } from './events.js';
 
@@ -120,19 +121,28 @@ export function providerJob(row: JobRow): ProviderJob {
   };
 }
 
-/** Stores a finished local MP4 as the job's result and captures its hold, if the job is still ours. */
-export async function complete(d: RunnerDeps, owner: string, row: JobRow, localVideo: string): Promise<void> {
+/**
+ * Stores a finished local MP4 as the job's result and captures its hold, if the job is still ours.
+ * The files go under this attempt's own prefix: when the final compare-and-swap loses (canceled,
+ * swept, or another worker took the job over after our lease lapsed and finished it first), we
+ * delete only what THIS attempt stored, never the winner's video.
+ */
+export async function complete(d: RunnerDeps, owner: string, row: JobRow, localVideo: string, attempt: string = newId('attempt')): Promise<void> {
   const finalizing = await transition(d.db, row.id, ['running', 'finalizing'], 'finalizing', { progress: 99 }, owner);
   if (!finalizing) return; // canceled or swept meanwhile: nothing to deliver, nothing to charge
-  const result = await storeResult(d.blobs, row.id, localVideo);
-  const done = await d.db.tx(async (q) => {
-    const r = await transition(q, row.id, 'finalizing', 'completed', { progress: 100, result, completed_at: new Date() }, owner);
-    if (r) {
-      await captureCredits(q, row.id, owner);
-      await d.events.record(q, r, 'completed');
-    }
-    return r;
-  });
-  if (!done) await d.blobs.deletePrefix(`jobs/${row.id}/video.mp4`).catch(() => {});
+  let done: JobRow | null = null;
+  try {
+    const result = await storeResult(d.blobs, row.id, localVideo, attempt);
+    done = await d.db.tx(async (q) => {
+      const r = await transition(q, row.id, 'finalizing', 'completed', { progress: 100, result, completed_at: new Date() }, owner);
+      if (r) {
+        await captureCredits(q, row.id, owner);
+        await d.events.record(q, r, 'completed');
+      }
+      return r;
+    });
+  } finally {
+    if (!done) await d.blobs.deletePrefix(attemptPrefix(row.id, attempt)).catch(() => {});
+  }
   d.log.info({ jobId: row.id, completed: done !== null }, 'job finished');
 }

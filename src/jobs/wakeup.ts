@@ -17,7 +17,16 @@ export class Wakeup {
   }
 
   async start(): Promise<void> {
-    if (this.db.kind === 'postgres') this.unlisten = await this.db.listen(CHANNEL, () => this.local.emit('wake'));
+    if (this.db.kind !== 'postgres') return;
+    const unlisten = await this.db.listen(CHANNEL, () => this.local.emit('wake'));
+    // Nudges sent while the LISTEN connection was down are lost: look at the queue once it is back.
+    const offState = this.db.onListenState((s) => {
+      if (s === 'restored') this.local.emit('wake');
+    });
+    this.unlisten = async () => {
+      offState();
+      await unlisten();
+    };
   }
 
   /** Call after the transaction that made work due has committed (or inside it, via `q`, on a server). */

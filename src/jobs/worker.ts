@@ -8,6 +8,8 @@ import { claimDue, nextDueAt } from './repo.js';
 import { runJob, type RunnerDeps } from './runner.js';
 import { sweep } from './sweeper.js';
 import type { Wakeup } from './wakeup.js';
+import type { JobRow } from './types.js';
+import { LeaseLoop } from '../lease-loop.js';
 import { noJobEvents, type JobEventSink } from './events.js';
 
 export interface WorkerOptions {
@@ -27,16 +29,43 @@ export interface WorkerOptions {
 }
 
 /**
+ * The worker's event sink: besides recording, a job that reaches a final state nudges every worker
+ * (NOTIFY inside the transaction, so it arrives once the freed ceiling slot is visible): queued
+ * jobs of that account may start now, and no worker polls for them while they wait.
+ */
+function freesSlots(events: JobEventSink, wakeup: Wakeup): JobEventSink {
+  return {
+    async record(q, job, type) {
+      await events.record(q, job, type);
+      if (type !== 'progress') await wakeup.notify(q);
+    },
+  };
+}
+
+/** A claimed job this process is driving. */
+interface Inflight {
+  inline: boolean;
+  provider: string | null;
+  account: string;
+  startedAt: number;
+  ctl: AbortController;
+  done: Promise<void>;
+}
+
+/**
  * Claims due jobs and drives them. It wakes on a `Wakeup` nudge, when a slot frees, or on a timer,
- * whichever comes first; it never sleeps past the next job's due time.
+ * whichever comes first; it never sleeps past the next job's due time, and work it cannot take
+ * (an account at its ceiling, every render slot busy) costs it nothing until a slot frees.
+ *
+ * Render slots are shared between accounts: while another account has a render waiting, no
+ * account holds more than `inlineConcurrency - 1` of them (with 2 or more slots). An account that
+ * holds every slot when another's render becomes due gives its newest render back to the queue
+ * (a render cannot be resumed; it is rendered again later, at no cost to anyone but our CPU).
  */
 export class Worker {
   readonly id = newId('worker');
-  private readonly inflight = new Map<string, { inline: boolean; provider: string | null; ctl: AbortController; done: Promise<void> }>();
-  private stopping = false;
-  private loopDone: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly inflight = new Map<string, Inflight>();
+  private readonly loop: LeaseLoop;
   private lastSweep = 0;
   private readonly runner: RunnerDeps;
 
@@ -49,19 +78,38 @@ export class Worker {
       tmpDir: join(o.dataDir, 'tmp'),
       leaseSeconds: o.leaseSeconds,
       maxAttempts: 8,
-      events: o.events ?? noJobEvents,
+      events: freesSlots(o.events ?? noJobEvents, o.wakeup),
     };
+    this.loop = new LeaseLoop({
+      name: 'worker',
+      log: o.log,
+      idlePollMs: o.idlePollMs,
+      claim: () => this.claim(),
+      nextDueAt: () => nextDueAt(this.o.db, this.providersWithRoom()),
+      subscribe: async (wake) => this.o.wakeup.on(wake),
+    });
   }
 
   start(): void {
-    this.unsubscribe = this.o.wakeup.on(() => this.wake?.());
-    this.loopDone = this.loop();
+    this.loop.start();
+  }
+
+  /** Ids of the jobs this worker is driving now (for probes and tests). */
+  get busy(): string[] {
+    return [...this.inflight.keys()];
   }
 
   private inlineBusy(): number {
     let n = 0;
     for (const j of this.inflight.values()) if (j.inline) n++;
     return n;
+  }
+
+  /** Render slots each account holds here. */
+  private inlineLoad(): Map<string, number> {
+    const load = new Map<string, number>();
+    for (const j of this.inflight.values()) if (j.inline) load.set(j.account, (load.get(j.account) ?? 0) + 1);
+    return load;
   }
 
   /** How many more jobs of remote provider `name` this process may hold (its `maxJobsInFlight`). */
@@ -73,73 +121,81 @@ export class Worker {
     return Math.max(0, cap - busy);
   }
 
-  private async loop(): Promise<void> {
+  /** The providers this process could claim a job of right now: due work of the others waits for a slot. */
+  private providersWithRoom(): string[] {
     const inline = this.o.providers.inlineNames();
-    const all = [...new Set([...inline, ...this.allProviderNames()])];
-    const remote = all.filter((n) => !inline.includes(n));
-    while (!this.stopping) {
-      let claimed = 0;
-      try {
-        await this.maybeSweep();
-        const free = this.o.concurrency - this.inflight.size;
-        const inlineFree = Math.min(free, this.o.inlineConcurrency - this.inlineBusy());
-        const rows = await claimDue(this.o.db, { owner: this.id, leaseSeconds: this.o.leaseSeconds, limit: inlineFree, providers: inline });
-        // Remote jobs get every slot the renders did not take (reserving `inlineFree` starved them
-        // entirely when workerConcurrency <= sandboxConcurrency), but no more per provider than
-        // it can call at once: a claimed job that only waits for a call slot holds its lease for
-        // nothing (measured: 64 claimed against 2 slots kept PGlite busy refusing them for 6 s).
-        for (const name of remote) {
-          const limit = Math.min(this.o.concurrency - this.inflight.size - rows.length, this.remoteRoom(name));
-          rows.push(...(await claimDue(this.o.db, { owner: this.id, leaseSeconds: this.o.leaseSeconds, limit, providers: [name] })));
-        }
-        claimed = rows.length;
-        for (const row of rows) {
-          const ctl = new AbortController();
-          const isInline = inline.includes(row.provider ?? '');
-          const done = runJob(this.runner, this.id, row, ctl.signal)
-            .catch((err: unknown) => this.o.log.error({ err, jobId: row.id }, 'worker could not settle a job'))
-            .finally(() => {
-              this.inflight.delete(row.id);
-              this.wake?.();
-            });
-          this.inflight.set(row.id, { inline: isInline, provider: row.provider, ctl, done });
-        }
-      } catch (err) {
-        if (this.stopping) break;
-        this.o.log.error({ err }, 'worker loop error');
-      }
-      if (claimed === 0 && !this.stopping) await this.idle(all);
-    }
+    const free = this.o.concurrency - this.inflight.size;
+    if (free <= 0) return [];
+    const out = this.o.inlineConcurrency - this.inlineBusy() > 0 ? [...inline] : [];
+    for (const name of this.o.providers.names()) if (!inline.includes(name) && this.remoteRoom(name) > 0) out.push(name);
+    return out;
   }
 
-  private allProviderNames(): string[] {
-    // Every provider a job row may name; the registry is the source.
-    return this.o.providers.names();
+  private async claim(): Promise<number> {
+    await this.maybeSweep();
+    const inline = this.o.providers.inlineNames();
+    const remote = this.o.providers.names().filter((n) => !inline.includes(n));
+    const lease = { owner: this.id, leaseSeconds: this.o.leaseSeconds };
+    let claimed = 0;
+    // Renders one at a time (a few slots at most), so each pick sees the shares taken so far.
+    const slots = this.o.inlineConcurrency;
+    const inlineFree = () => Math.min(this.o.concurrency - this.inflight.size, slots - this.inlineBusy());
+    while (inline.length > 0 && inlineFree() > 0) {
+      const load = this.inlineLoad();
+      const atShare = slots >= 2 ? [...load].filter(([, n]) => n >= slots - 1).map(([a]) => a) : [];
+      let rows = await claimDue(this.o.db, { ...lease, limit: 1, providers: inline, excludeAccounts: atShare, load });
+      // Nobody else has a render waiting: the last slot may go to an account at its share.
+      if (rows.length === 0 && atShare.length > 0) rows = await claimDue(this.o.db, { ...lease, limit: 1, providers: inline, load });
+      if (rows.length === 0) break;
+      claimed += this.launch(rows, inline);
+    }
+    if (inline.length > 0 && slots >= 2 && inlineFree() <= 0) claimed += await this.shareSlots(inline, lease);
+    // Remote jobs get every slot the renders did not take (reserving render slots starved them
+    // entirely when workerConcurrency <= sandboxConcurrency), but no more per provider than
+    // it can call at once: a claimed job that only waits for a call slot holds its lease for
+    // nothing (measured: 64 claimed against 2 slots kept PGlite busy refusing them for 6 s).
+    for (const name of remote) {
+      const limit = Math.min(this.o.concurrency - this.inflight.size, this.remoteRoom(name));
+      claimed += this.launch(await claimDue(this.o.db, { ...lease, limit, providers: [name] }), inline);
+    }
+    return claimed;
   }
 
-  private async idle(providers: string[]): Promise<void> {
-    // Listen for a nudge BEFORE asking the database when work is next due: a submit that commits
-    // while that query runs would otherwise signal nobody and wait for the idle timer.
-    let woken = false;
-    let release: () => void = () => {};
-    const nudged = new Promise<void>((resolve) => (release = resolve));
-    this.wake = () => {
-      woken = true;
-      release();
-    };
-    let waitMs = this.o.idlePollMs;
-    try {
-      const next = await nextDueAt(this.o.db, providers);
-      if (next) waitMs = Math.max(5, Math.min(waitMs, next.getTime() - Date.now()));
-    } catch {
-      /* the timer still wakes us */
+  /**
+   * Every render slot is held by one account: if another account has a render due, take it and
+   * hand that account's newest render back, so no tenant waits behind another's long renders.
+   */
+  private async shareSlots(inline: string[], lease: { owner: string; leaseSeconds: number }): Promise<number> {
+    const load = this.inlineLoad();
+    const hog = [...load].find(([, n]) => n >= this.o.inlineConcurrency)?.[0];
+    if (!hog || this.o.concurrency - this.inflight.size <= 0) return 0;
+    const rows = await claimDue(this.o.db, { ...lease, limit: 1, providers: inline, excludeAccounts: [hog], load });
+    if (rows.length === 0) return 0;
+    let newest: [string, Inflight] | undefined;
+    for (const e of this.inflight) if (e[1].inline && e[1].account === hog && !e[1].ctl.signal.aborted && (!newest || e[1].startedAt > newest[1].startedAt)) newest = e;
+    if (newest) {
+      this.o.log.info({ jobId: newest[0], accountId: hog, for: rows[0]!.id }, 'render handed back to share the render slots');
+      newest[1].ctl.abort(new Error('render slot shared with another account'));
     }
-    if (!woken) {
-      const t = setTimeout(release, waitMs);
-      await nudged;
-      clearTimeout(t);
+    return this.launch(rows, inline);
+  }
+
+  private launch(rows: JobRow[], inline: string[]): number {
+    let n = 0;
+    for (const row of rows) {
+      // Our own lease lapsed and we claimed the job again: the run in progress still drives it.
+      if (this.inflight.has(row.id)) continue;
+      const ctl = new AbortController();
+      const done = runJob(this.runner, this.id, row, ctl.signal)
+        .catch((err: unknown) => this.o.log.error({ err, jobId: row.id }, 'worker could not settle a job'))
+        .finally(() => {
+          this.inflight.delete(row.id);
+          this.loop.wake(); // a freed slot here; other processes hear of a finished job from `freesSlots`
+        });
+      this.inflight.set(row.id, { inline: inline.includes(row.provider ?? ''), provider: row.provider, account: row.account_id, startedAt: Date.now(), ctl, done });
+      n++;
     }
-    this.wake = undefined;
+    return n;
   }
 
   private async maybeSweep(): Promise<void> {
@@ -154,10 +210,7 @@ export class Worker {
    * aborted and their jobs handed back at once so the next worker resumes them.
    */
   async stop(graceMs = 10_000): Promise<void> {
-    this.stopping = true;
-    this.unsubscribe?.();
-    this.wake?.();
-    await this.loopDone;
+    await this.loop.stop();
     for (const j of this.inflight.values()) if (j.inline) j.ctl.abort(new Error('worker stopping'));
     const all = Promise.all([...this.inflight.values()].map((j) => j.done));
     const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());

@@ -10,6 +10,7 @@
 import type { Db } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { newId } from '../ids.js';
+import { LeaseLoop } from '../lease-loop.js';
 import type { HostResolver, UrlPolicy } from '../net/index.js';
 import { sendDelivery, type SendOptions } from './deliver.js';
 import { WEBHOOK_CHANNEL } from './outbox.js';
@@ -49,10 +50,7 @@ export class WebhookDispatcher {
   readonly id = newId('worker');
   private readonly inflight = new Map<string, { host: string; ctl: AbortController; done: Promise<void> }>();
   private readonly hostBusy = new Map<string, number>();
-  private stopping = false;
-  private loopDone: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly loop: LeaseLoop;
   private readonly send: SendOptions;
 
   constructor(private readonly o: DispatcherOptions) {
@@ -64,10 +62,28 @@ export class WebhookDispatcher {
       lookup: o.lookup,
       ...(o.random ? { random: o.random } : {}),
     };
+    this.loop = new LeaseLoop({
+      name: 'webhook dispatcher',
+      log: o.log,
+      idlePollMs: o.idlePollMs,
+      claim: () => this.claimAndLaunch(),
+      // While a host is full its due rows cannot be claimed; a freed slot wakes us instead.
+      nextDueAt: async () => (this.fullHosts().length === 0 && this.inflight.size < this.o.concurrency ? nextDeliveryDueAt(this.o.db) : null),
+      // NOTIFY is sent inside the recording transaction, so it arrives once the row is visible.
+      // After a lost LISTEN connection comes back, what was sent meanwhile is looked for at once.
+      subscribe: async (wake) => {
+        const unlisten = await this.o.db.listen(WEBHOOK_CHANNEL, wake);
+        const offState = this.o.db.onListenState((s) => s === 'restored' && wake());
+        return async () => {
+          offState();
+          await unlisten();
+        };
+      },
+    });
   }
 
   start(): void {
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   /**
@@ -78,25 +94,6 @@ export class WebhookDispatcher {
     const launched = await this.claimAndLaunch();
     await Promise.all([...this.inflight.values()].map((j) => j.done));
     return launched;
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      // NOTIFY is sent inside the recording transaction, so it arrives once the row is visible.
-      this.unlisten = await this.o.db.listen(WEBHOOK_CHANNEL, () => this.wake?.());
-    } catch (err) {
-      this.o.log.warn({ err }, 'webhook dispatcher cannot LISTEN; polling only');
-    }
-    while (!this.stopping) {
-      let launched = 0;
-      try {
-        launched = await this.claimAndLaunch();
-      } catch (err) {
-        if (this.stopping) break;
-        this.o.log.error({ err }, 'webhook dispatcher loop error');
-      }
-      if (launched === 0 && !this.stopping) await this.idle();
-    }
   }
 
   private fullHosts(): string[] {
@@ -125,7 +122,7 @@ export class WebhookDispatcher {
         const n = (this.hostBusy.get(row.host) ?? 1) - 1;
         if (n <= 0) this.hostBusy.delete(row.host);
         else this.hostBusy.set(row.host, n);
-        this.wake?.();
+        this.loop.wake();
       });
       this.inflight.set(row.id, { host: row.host, ctl, done });
       launched++;
@@ -155,38 +152,12 @@ export class WebhookDispatcher {
     }
   }
 
-  private async idle(): Promise<void> {
-    let waitMs = this.o.idlePollMs;
-    // While a host is full its due rows cannot be claimed; a freed slot wakes us instead.
-    if (this.fullHosts().length === 0 && this.inflight.size < this.o.concurrency) {
-      try {
-        const next = await nextDeliveryDueAt(this.o.db);
-        if (next) waitMs = Math.max(10, Math.min(waitMs, next.getTime() - Date.now()));
-      } catch {
-        /* the timer still wakes us */
-      }
-    }
-    if (this.stopping) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, waitMs);
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = done;
-    });
-    this.wake = undefined;
-  }
-
   /**
    * Claims nothing more, lets attempts in flight finish within `graceMs`, then aborts the rest:
    * they are logged as interrupted and handed back at once (uncounted) for the next process.
    */
   async stop(graceMs = 2000): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loopDone;
-    await this.unlisten?.().catch(() => {});
+    await this.loop.stop();
     const all = Promise.all([...this.inflight.values()].map((j) => j.done));
     await Promise.race([all, new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
     for (const j of this.inflight.values()) j.ctl.abort(new Error('webhook dispatcher stopping'));

@@ -90,7 +90,10 @@ test(
 
     const client = new S3Client({ endpoint: env.S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     for (const id of ids) {
-      const head = await client.send(new HeadObjectCommand({ Bucket: 'reelay', Key: `results/jobs/${id}/video.mp4` }));
+      // Each attempt stores under its own prefix; the job's result names the one that won.
+      const { rows: res } = await db.query<{ key: string }>(`SELECT result->'video'->>'key' AS key FROM jobs WHERE id = $1`, [id]);
+      assert.match(res[0]!.key, new RegExp(`^jobs/${id}/att_[1-9A-HJ-NP-Za-km-z]+/video\\.mp4$`));
+      const head = await client.send(new HeadObjectCommand({ Bucket: 'reelay', Key: `results/${res[0]!.key}` }));
       assert.ok((head.ContentLength ?? 0) > 10_000, `video of ${id} is in the bucket`);
     }
     const killed = await api(api1.url, key!, 'GET', `/v2/jobs/${killedJob!}`);

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, waitForJob, dropSchema, testSchemaName } from '../support/reelay.js';
@@ -57,7 +57,10 @@ test('first start prints a test key and a curl that works; a worker killed mid-j
   assert.deepEqual(test, { available: 5000 - 48, held: 0, spent: 48 });
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0);
-  await stat(join(env.REELAY_DATA_DIR!, 'files', 'jobs', id, 'video.mp4'));
+  // One stored attempt, under its own prefix (the killed render stored nothing).
+  const attempts = await readdir(join(env.REELAY_DATA_DIR!, 'files', 'jobs', id));
+  assert.equal(attempts.filter((a) => a.startsWith('att_')).length, 1, attempts.join(','));
+  await stat(join(env.REELAY_DATA_DIR!, 'files', 'jobs', id, attempts.find((a) => a.startsWith('att_'))!, 'video.mp4'));
 });
 
 test('SIGTERM is graceful: the process exits 0 at once and hands its job back, and the next start resumes it without waiting for the lease', async () => {

@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { Config } from './config.js';
 import { migrate, openDb, type Db } from './db/index.js';
 import { loadPriceBook, MODELS } from './catalog/index.js';
-import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
+import { bootstrapFirstAccount, PrincipalCache, rateLimiterFor, seedPlans } from './billing/index.js';
 import { createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider } from './providers/index.js';
 import { LocalBlobStore, S3BlobStore } from './storage/index.js';
 import { JobService, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
@@ -81,6 +81,9 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const events = webhooks.outbox;
     const wakeup = new Wakeup(db);
     await wakeup.start();
+    const principals = new PrincipalCache(db);
+    await principals.start();
+    const limiter = rateLimiterFor(db);
     const jobs = new JobService({
       db,
       blobs,
@@ -93,7 +96,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(
-      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks },
+      { config, db, jobs, principals, limiter, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks },
       log.level === 'silent' ? {} : { logger: log },
     );
     const worker =
@@ -140,6 +143,8 @@ export async function createReelay(config: Config): Promise<Reelay> {
         await worker?.stop();
         if (worker) await webhooks.dispatcher.stop();
         await wakeup.stop();
+        await principals.stop();
+        await limiter.stop();
         await db.close();
       },
     };

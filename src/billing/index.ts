@@ -1,4 +1,6 @@
 export { createApiKey, verifyApiKey, revokeApiKey, type Principal, type KeyMode } from './keys.js';
+export { PrincipalCache, PRINCIPALS_CHANNEL, type PrincipalCacheOptions } from './principals.js';
+export { MemoryRateLimiter, SharedRateLimiter, rateLimiterFor, type RateLimiter, type SharedRateLimiterOptions } from './ratelimit.js';
 export {
   holdCredits,
   captureCredits,
@@ -9,6 +11,6 @@ export {
   type WalletView,
 } from './wallet.js';
 export { DEFAULT_PLANS, seedPlans, createAccount, bootstrapFirstAccount, type PlanSpec } from './accounts.js';
-export { countRequest, pruneRateWindows, mayStart, type RateDecision } from './limits.js';
+export { pruneRateWindows, mayStart, type RateDecision } from './limits.js';
 export { applyMonthlyGrants, periodOf } from './grants.js';
 export { AdminService, type AccountView, type KeyView, type LedgerEntry, type PlanView } from './admin.js';

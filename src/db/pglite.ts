@@ -84,6 +84,8 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
       const unsub = await pg.listen(channel, onPayload);
       return async () => unsub();
     },
+    onListenLost: () => () => {},
+    isListening: () => true,
     async close() {
       await pg.close();
       release();

@@ -32,6 +32,16 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
   const base = wrap(pool);
   let listener: pg.Client | undefined;
   const handlers = new Map<string, Set<(p: string) => void>>();
+  const lostHandlers = new Set<() => void>();
+  let listening = false;
+  // Any failure of the LISTEN connection counts as lost: from then on notifications may be missed.
+  // (Reconnecting and re-issuing LISTEN is done elsewhere; whoever does it sets `listening` again
+  // only after every channel is listened to once more.)
+  const lost = (): void => {
+    if (!listening) return;
+    listening = false;
+    for (const fn of [...lostHandlers]) fn();
+  };
   return {
     kind: 'postgres',
     query: base.query,
@@ -55,9 +65,12 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
     },
     async listen(channel, onPayload) {
       if (!listener) {
-        listener = new pg.Client({ connectionString: url });
-        listener.on('error', () => {});
+        // Named, so an operator (and a test) can tell the LISTEN connection apart in pg_stat_activity.
+        listener = new pg.Client({ connectionString: url, application_name: `reelay listen ${opts.schema ?? ''}`.trim() });
+        listener.on('error', lost);
+        listener.on('end', lost);
         await listener.connect();
+        listening = true;
         listener.on('notification', (n) => {
           for (const h of handlers.get(n.channel) ?? []) h(n.payload ?? '');
         });
@@ -73,7 +86,13 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
         set.delete(onPayload);
       };
     },
+    onListenLost(fn) {
+      lostHandlers.add(fn);
+      return () => lostHandlers.delete(fn);
+    },
+    isListening: () => listening,
     async close() {
+      lostHandlers.clear();
       await listener?.end().catch(() => {});
       await pool.end();
     },

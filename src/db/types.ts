@@ -18,5 +18,14 @@ export interface Db extends Queryable {
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Subscribes to `NOTIFY channel`; returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Called when the LISTEN connection is lost: notifications sent from then on may never arrive,
+   * so whatever a process keeps up to date by them (key and job-view caches) must be dropped and
+   * read from the database until `isListening()` is true again. Never called on PGlite, where
+   * notifications are in-process. Returns an unsubscribe function.
+   */
+  onListenLost(fn: () => void): () => void;
+  /** True while notifications are being received (PGlite: always). */
+  isListening(): boolean;
   close(): Promise<void>;
 }

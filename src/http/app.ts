@@ -13,7 +13,7 @@ import { registerAdmin } from './admin.js';
 import { registerAccountKeys } from './keys-routes.js';
 import { LEDGER_DOCS, registerAccountLedger } from './ledger-routes.js';
 import { registerStudio } from '../studio/index.js';
-import { AdminService, countRequest } from '../billing/index.js';
+import { AdminService } from '../billing/index.js';
 import { registerOpenApi } from './openapi/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { registerProviderCallbacks } from './provider-callbacks.js';
@@ -63,11 +63,12 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   app.addHook('preHandler', async (req, reply) => {
     const cfg = req.routeOptions.config;
     if (cfg.public || !req.routeOptions.url) return;
-    await authenticate(deps.db, req);
-    // Per-key rate limit, shared by every API process through the database. Headers follow the
-    // IETF RateLimit draft (RateLimit-Limit / -Remaining / -Reset, in seconds).
+    await authenticate(deps.principals, req);
+    // The plan's rate limit, per account and mode (more keys do not make more requests), counted in
+    // memory and shared across API processes in batches (src/billing/ratelimit.ts). Headers follow
+    // the IETF RateLimit draft (RateLimit-Limit / -Remaining / -Reset, in seconds).
     const p = req.principal!;
-    const d = await countRequest(deps.db, p.keyId, p.rateLimitPerMinute);
+    const d = await deps.limiter.take(`${p.accountId}:${p.mode}`, p.rateLimitPerMinute);
     reply.header('ratelimit-limit', String(d.limit));
     reply.header('ratelimit-remaining', String(d.remaining));
     reply.header('ratelimit-reset', String(d.resetSeconds));

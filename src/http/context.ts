@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import type { JobService, ProviderCallbacks } from '../jobs/index.js';
 import type { PriceBook } from '../catalog/index.js';
 import type { BlobStore } from '../storage/index.js';
-import type { Principal } from '../billing/index.js';
+import type { Principal, PrincipalCache, RateLimiter } from '../billing/index.js';
 import type { WebhookService } from '../webhooks/index.js';
 import { expiryFor, signedPath } from '../storage/index.js';
 
@@ -13,6 +13,10 @@ export interface AppDeps {
   config: Config;
   db: Db;
   jobs: JobService;
+  /** Verified keys, cached per process and invalidated on every process by NOTIFY. */
+  principals: PrincipalCache;
+  /** The plan's per-minute limit per account and mode. */
+  limiter: RateLimiter;
   blobs: BlobStore;
   prices: PriceBook;
   fileSigningSecret: string;

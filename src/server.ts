@@ -13,7 +13,7 @@ import { loadPriceBook, MODELS } from './catalog/index.js';
 import { bootstrapFirstAccount, PrincipalCache, rateLimiterFor, seedPlans } from './billing/index.js';
 import { createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider } from './providers/index.js';
 import { LocalBlobStore, S3BlobStore } from './storage/index.js';
-import { JobService, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
+import { JobService, JobViews, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
 import { createWebhooks } from './webhooks/index.js';
 import { buildApp } from './http/index.js';
 import type { Logger } from './log.js';
@@ -23,6 +23,8 @@ export interface Reelay {
   db: Db;
   app: FastifyInstance;
   worker: Worker | null;
+  /** Job views kept by change notifications (for the lead's JobService.get, tests and the bench). */
+  views: JobViews;
   log: Logger;
   /** The first account's test key, when this start created it (print it once). */
   firstKey: string | null;
@@ -84,6 +86,8 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const principals = new PrincipalCache(db);
     await principals.start();
     const limiter = rateLimiterFor(db);
+    const views = new JobViews(db);
+    await views.start();
     const jobs = new JobService({
       db,
       blobs,
@@ -96,7 +100,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(
-      { config, db, jobs, principals, limiter, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks },
+      { config, db, jobs, principals, limiter, views, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks },
       log.level === 'silent' ? {} : { logger: log },
     );
     const worker =
@@ -122,6 +126,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       db,
       app,
       worker,
+      views,
       log,
       firstKey: first?.key ?? null,
       start() {
@@ -144,6 +149,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
         if (worker) await webhooks.dispatcher.stop();
         await wakeup.stop();
         await principals.stop();
+        await views.stop();
         await limiter.stop();
         await db.close();
       },

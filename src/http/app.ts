@@ -17,6 +17,7 @@ import { AdminService } from '../billing/index.js';
 import { registerOpenApi } from './openapi/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { registerProviderCallbacks } from './provider-callbacks.js';
+import { registerJobEvents } from './job-events.js';
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
@@ -109,6 +110,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   });
 
   registerFileRoutes(app, deps);
+  // Before the Apiframe routes: it attaches `?wait=N` to their GET /v2/jobs/:id as it is registered.
+  registerJobEvents(app, deps);
   registerApiframe(app, deps);
   registerWavespeed(app, deps);
   registerApiInOne(app, deps);

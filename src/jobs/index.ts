@@ -8,3 +8,4 @@ export { spreadDue } from './repo.js';
 export { LIVE_STATES, FINAL_STATES, type Job, type JobState, type JobInput, type JobResult } from './types.js';
 export { noJobEvents, PROGRESS_STEP, type JobEventSink, type JobEventType } from './events.js';
 export { rowToJob, type JobRow, type WebhookStatus } from './types.js';
+export { JobViews, JOB_VIEWS_CHANNEL, type JobView, type JobViewsOptions } from './views.js';

@@ -12,7 +12,7 @@ import { migrate, openDb, type Db } from './db/index.js';
 import { loadPriceBook, MODELS } from './catalog/index.js';
 import { bootstrapFirstAccount, PrincipalCache, rateLimiterFor, seedPlans } from './billing/index.js';
 import { createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider } from './providers/index.js';
-import { LocalBlobStore, S3BlobStore } from './storage/index.js';
+import { LocalBlobStore, openS3BlobStore } from './storage/index.js';
 import { JobService, JobViews, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
 import { createWebhooks } from './webhooks/index.js';
 import { buildApp } from './http/index.js';
@@ -58,7 +58,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const fileSigningSecret = await settingOrCreate(db, 'file_signing_secret', () => randomBytes(32).toString('base64url'));
     const prices = loadPriceBook(config.priceBookFile);
     const blobs = config.storage
-      ? new S3BlobStore({
+      ? await openS3BlobStore({
           url: config.storage,
           endpoint: config.s3Endpoint,
           region: config.s3Region,

@@ -17,7 +17,7 @@ import { AdminService } from '../billing/index.js';
 import { registerOpenApi } from './openapi/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { registerProviderCallbacks } from './provider-callbacks.js';
-import { registerJobEvents } from './job-events.js';
+import { JOB_EVENTS_DOCS, registerJobEvents } from './job-events.js';
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   registerAccountKeys(app, deps, admin);
   registerAccountLedger(app, deps, admin);
   registerAdmin(app, deps, admin);
-  registerOpenApi(app, [...LEDGER_DOCS, ...APIFRAME_WEBHOOK_DOCS]);
+  registerOpenApi(app, [...LEDGER_DOCS, ...APIFRAME_WEBHOOK_DOCS, ...JOB_EVENTS_DOCS]);
   registerStudio(app, deps);
   createMetrics(deps.db).register(app);
   // Only when callbacks are in use: the route is not part of the public API (and not in /openapi.json).

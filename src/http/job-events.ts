@@ -9,8 +9,24 @@ import { AppError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { FINAL_STATES, type JobView } from '../jobs/index.js';
 import type { Principal } from '../billing/index.js';
-import { principalOf, type AppDeps } from './context.js';
+import { baseUrl, principalOf, type AppDeps } from './context.js';
 import { renderApiframeJob } from './dialects/apiframe/index.js';
+import type { RouteDoc } from './openapi/index.js';
+
+/** `/openapi.json` entries for the SSE route (given to `registerOpenApi` by `buildApp`). */
+export const JOB_EVENTS_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'GET',
+    path: '/v2/jobs/:id/events',
+    tag: 'Jobs',
+    summary: "A job's events as Server-Sent Events",
+    description:
+      'Instead of polling: `event: state` (first, and on every change other than progress alone), `event: progress`, and `event: done` with the final job, after which the stream ends. Every `data` is the whole Job, every `id` the job\'s version. Reconnect with `Last-Event-ID` to resume: the current state is sent at once when it is newer; a finished job already seen answers 204. Another account\'s job, or the other mode\'s, answers 404.',
+    security: 'apiKey',
+    headers: { 'Last-Event-ID': 'The last `id` received, to resume after a reconnect' },
+    responses: { 200: { description: 'text/event-stream' }, 204: { description: 'The job is final and the client has seen it' }, 404: { description: 'Not found' } },
+  },
+];
 
 /** Longest long-poll, in seconds. */
 export const MAX_WAIT_SECONDS = 60;
@@ -47,14 +63,37 @@ function lifetime(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
   return ac.signal;
 }
 
-function sseEvent(id: number, event: string, data: unknown): string {
-  return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+function sseEvent(id: number, event: string, json: string): string {
+  return `id: ${id}\nevent: ${event}\ndata: ${json}\n\n`;
+}
+
+/** How long one rendering of a view is reused (its signed file URLs stay valid far longer). */
+const RENDER_REUSE_MS = 60_000;
+const rendered = new WeakMap<JobView, Map<string, { json: string; at: number }>>();
+
+/**
+ * The Apiframe JSON of a view, rendered once per view and base URL: one change woken 10,000
+ * waiters are answered with one rendering (and one set of signed URLs), not 10,000.
+ */
+function renderOnce(deps: AppDeps, req: FastifyRequest, view: JobView): string {
+  const base = baseUrl(deps.config, req);
+  let byBase = rendered.get(view);
+  if (!byBase) {
+    byBase = new Map();
+    rendered.set(view, byBase);
+  }
+  const hit = byBase.get(base);
+  if (hit && Date.now() - hit.at < RENDER_REUSE_MS) return hit.json;
+  const json = JSON.stringify(renderApiframeJob(deps, req, view.job));
+  byBase.set(base, { json, at: Date.now() });
+  return json;
 }
 
 /**
  * Registers the SSE route and the long-poll hook. Call BEFORE the Apiframe routes: `?wait=N` is a
- * pre-handler attached to `GET /v2/jobs/:id` as that route is registered, so the route's own
- * handler answers after the wait, with whatever the job is then.
+ * pre-handler attached to `GET /v2/jobs/:id` as that route is registered. It waits only for a job
+ * of the caller's account and mode that is not final, and then answers with the Apiframe render of
+ * the view the wait ended with; in every other case the route itself answers.
  *
  * @example
  * registerJobEvents(app, deps); registerApiframe(app, deps);
@@ -63,14 +102,18 @@ export function registerJobEvents(app: FastifyInstance, deps: AppDeps): void {
   const shutdown = new AbortController();
   app.addHook('preClose', async () => shutdown.abort());
 
-  const waitForChange = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const waitForChange = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const ms = waitMs(req.query);
     if (ms === null || ms === 0) return;
     const id = (req.params as { id?: string }).id ?? '';
     const view = await deps.views.get(id);
     // Not found, not the caller's, or already final: nothing to wait for; the route answers now.
     if (!owned(view, principalOf(req)) || FINAL_STATES.includes(view.job.state)) return;
-    await deps.views.waitForChange(id, view.version, ms, lifetime(reply, shutdown.signal));
+    const signal = lifetime(reply, shutdown.signal);
+    const latest = await deps.views.waitForChange(id, view.version, ms, signal);
+    // Answered from the view the wait ended with: 10,000 waiters woken by one change must not each
+    // read the job again. (Gone, or the client left: the route answers, or nobody listens.)
+    if (latest && !signal.aborted) return reply.type('application/json; charset=utf-8').send(renderOnce(deps, req, latest));
   };
 
   app.addHook('onRoute', (route) => {
@@ -125,7 +168,7 @@ function streamJob(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, firs
   };
   const send = (v: JobView): void => {
     if (v.version <= since || (last && v.version <= last.version)) return;
-    const data = renderApiframeJob(deps, req, v.job);
+    const data = renderOnce(deps, req, v);
     let type = 'state';
     if (FINAL_STATES.includes(v.job.state)) type = 'done';
     else if (last && last.job.state === v.job.state && last.job.progress !== v.job.progress) type = 'progress';

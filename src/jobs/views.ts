@@ -100,6 +100,24 @@ export class JobViews {
     return this.read(id_);
   }
 
+  /**
+   * Forgets a job's cached view, so that the next `get` reads the database. For read-your-writes in
+   * the process that made a change: its own NOTIFY arrives a moment after its COMMIT returns on a
+   * server, so a `get` right after a cancel or a submit of this process must not answer from before it.
+   *
+   * @example
+   * await db.tx(…cancel…); views.invalidate(id); return views.get(id);
+   */
+  invalidate(id: string): void {
+    const id_ = id.toLowerCase();
+    this.entries.delete(id_);
+    // A read in flight may have started before the change: what is in flight now is not stored.
+    if (this.inflight.has(id_)) {
+      this.generation++;
+      this.inflight.delete(id_);
+    }
+  }
+
   /** Number of cached views and of jobs with watchers (tests, metrics). */
   stats(): { cached: number; watchedJobs: number; watchers: number } {
     let watchers = 0;

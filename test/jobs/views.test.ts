@@ -50,6 +50,12 @@ test('a read is one query, then none; a change is read back once and seen by the
   await r.reelay.db.query(`UPDATE jobs SET lease_until = now() + interval '1 minute', updated_at = now() WHERE id = $1`, [id]);
   const { rows } = await r.reelay.db.query<{ version: number }>('SELECT version FROM jobs WHERE id = $1', [id]);
   assert.equal(Number(rows[0]!.version), v.version);
+  // invalidate(): the next get reads the database once, then memory again.
+  const q1 = views.queries;
+  views.invalidate(id);
+  await views.get(id);
+  await views.get(id);
+  assert.equal(views.queries - q1, 1);
   assert.equal(await views.get('not-a-uuid'), null);
   assert.equal(await views.get('00000000-0000-4000-8000-000000000000'), null);
 });

@@ -4,7 +4,7 @@
  * bench/results.json. Not part of `npm test`.
  *
  *   npm run bench                          everything (about 8–10 minutes on 2 cores)
- *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, render
+ *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, render, waiters
  *   npm run bench -- --quick               short cases, for trying the bench itself (figures are noisier)
  *
  * PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test. The bench
@@ -18,9 +18,10 @@ import { pgExec, postgresReachable, PG_URL, run, type LoadSettings } from './com
 import { runHttpBench } from './http.js';
 import { runDispatchBench } from './dispatch.js';
 import { runMemoryBench } from './memory.js';
+import { runWaitersBench } from './waiters.js';
 import { tableOf, toMarkdown } from './table.js';
 
-const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'render'] as const;
+const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'render', 'waiters'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]): { only: Set<Section>; quick: boolean } {
@@ -118,6 +119,11 @@ async function main(): Promise<void> {
     const m = await optional('render.ts', 'runRenderBench');
     // Text-to-video only: the four sizes the issue names; one run each keeps the bench under 10 minutes.
     return 'fn' in m ? m.fn({ runs: 1, imageToVideo: false }) : { notAvailable: m.missing };
+  });
+  // 10,000 SSE/long-poll waiters on one API process (bench/waiters.ts); in results.json, not in the table.
+  await attempt('waiters', async () => {
+    const n = quick ? 1000 : 10_000;
+    return { pglite: await runWaitersBench('pglite', n), postgres: postgres ? await runWaitersBench('postgres', n) : { skipped: 'no PostgreSQL' } };
   });
 
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);

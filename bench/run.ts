@@ -4,7 +4,7 @@
  * bench/results.json. Not part of `npm test`.
  *
  *   npm run bench                          everything (about 8–10 minutes on 2 cores)
- *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, render, idle
+ *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, render, idle, waiters
  *   npm run bench -- --quick               short cases, for trying the bench itself (figures are noisier)
  *
  * PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test. The bench
@@ -19,10 +19,11 @@ import { runHttpBench } from './http.js';
 import { runDispatchBench } from './dispatch.js';
 import { runMemoryBench } from './memory.js';
 import { runIdleBench } from './idle.js';
+import { runWaitersBench } from './waiters.js';
 import { tableOf, toMarkdown } from './table.js';
 import { parseBenchArgs } from './args.js';
 
-const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'render', 'idle'] as const;
+const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'render', 'idle', 'waiters'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A bench file another helper owns, loaded only if it exists: `{ fn }`, or why not. */
@@ -111,6 +112,11 @@ async function main(): Promise<void> {
     const m = await optional('render.ts', 'runRenderBench');
     // Text-to-video only: the four sizes the issue names; one run each keeps the bench under 10 minutes.
     return 'fn' in m ? m.fn({ runs: 1, imageToVideo: false }) : { notAvailable: m.missing };
+  });
+  // 10,000 SSE/long-poll waiters on one API process (bench/waiters.ts); in results.json, not in the table.
+  await attempt('waiters', async () => {
+    const n = quick ? 1000 : 10_000;
+    return { pglite: await runWaitersBench('pglite', n), postgres: postgres ? await runWaitersBench('postgres', n) : { skipped: 'no PostgreSQL' } };
   });
 
   // Idle CPU of a worker with 100 jobs it cannot take yet (issue 12's goal: under 2 % of a core).

@@ -10,10 +10,10 @@ import pino from 'pino';
 import { workerStopGraceMs, type Config } from './config.js';
 import { migrate, openDb, type Db } from './db/index.js';
 import { loadPriceBook, MODELS } from './catalog/index.js';
-import { bootstrapFirstAccount, seedPlans } from './billing/index.js';
+import { bootstrapFirstAccount, PrincipalCache, rateLimiterFor, seedPlans } from './billing/index.js';
 import { configuredAggregators, createAggregators, createMinimax, ProviderHealth, ProviderRegistry, SandboxProvider, type CallbackHeaders } from './providers/index.js';
-import { expiryFor, LocalBlobStore, S3BlobStore, signedPath } from './storage/index.js';
-import { JobService, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
+import { expiryFor, LocalBlobStore, openS3BlobStore, signedPath } from './storage/index.js';
+import { JobService, JobViews, providerCallbacks, spreadDue, Wakeup, Worker } from './jobs/index.js';
 import { createWebhooks } from './webhooks/index.js';
 import { buildApp } from './http/index.js';
 import type { Logger } from './log.js';
@@ -23,6 +23,8 @@ export interface Reelay {
   db: Db;
   app: FastifyInstance;
   worker: Worker | null;
+  /** Job views kept by change notifications (for the lead's JobService.get, tests and the bench). */
+  views: JobViews;
   log: Logger;
   /** The first account's test key, when this start created it (print it once). */
   firstKey: string | null;
@@ -56,7 +58,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const fileSigningSecret = await settingOrCreate(db, 'file_signing_secret', () => randomBytes(32).toString('base64url'));
     const prices = loadPriceBook(config.priceBookFile);
     const blobs = config.storage
-      ? new S3BlobStore({
+      ? await openS3BlobStore({
           url: config.storage,
           endpoint: config.s3Endpoint,
           region: config.s3Region,
@@ -96,6 +98,11 @@ export async function createReelay(config: Config): Promise<Reelay> {
     const events = webhooks.outbox;
     const wakeup = new Wakeup(db);
     await wakeup.start();
+    const principals = new PrincipalCache(db);
+    await principals.start();
+    const limiter = rateLimiterFor(db);
+    const views = new JobViews(db);
+    await views.start();
     const jobs = new JobService({
       db,
       blobs,
@@ -105,11 +112,12 @@ export async function createReelay(config: Config): Promise<Reelay> {
       urlPolicy: { allowPrivateNetworks: config.allowPrivateUrls, allowHttp: config.allowHttpUrls },
       events,
       checkWebhookUrl: (url, field) => webhooks.service.checkUrl(url, field),
+      views,
       deadlineSeconds: (m) => config.modelTimings[m.id]?.deadlineSeconds ?? m.deadlineSeconds,
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;
     const app = await buildApp(
-      { config, db, jobs, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks, verifyProviderCallback, providers },
+      { config, db, jobs, principals, limiter, views, blobs, prices, fileSigningSecret, webhooks: webhooks.service, isReady: () => ready, providerCallbacks: callbacks, verifyProviderCallback, providers },
       log.level === 'silent' ? {} : { logger: log },
     );
     const worker =
@@ -135,6 +143,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       db,
       app,
       worker,
+      views,
       log,
       firstKey: first?.key ?? null,
       start() {
@@ -156,6 +165,9 @@ export async function createReelay(config: Config): Promise<Reelay> {
         await worker?.stop(workerStopGraceMs(config));
         if (worker) await webhooks.dispatcher.stop();
         await wakeup.stop();
+        await principals.stop();
+        await views.stop();
+        await limiter.stop();
         await db.close();
       },
     };

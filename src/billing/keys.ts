@@ -4,7 +4,10 @@ import { base58, newId } from '../ids.js';
 
 export type KeyMode = 'live' | 'test';
 
-/** Who is calling: resolved from an API key on every request (no cache, so revocation is immediate everywhere). */
+/**
+ * Who is calling, resolved from an API key. Cached per process by `PrincipalCache`, which every
+ * change to the key, its account or its plan invalidates on every process at once.
+ */
 export interface Principal {
   accountId: string;
   accountName: string;
@@ -25,8 +28,14 @@ export type Scope = Pick<Principal, 'accountId' | 'mode'>;
 
 const KEY_RE = /^rl_(live|test)_[1-9A-HJ-NP-Za-km-z]{32}$/;
 
-function hashKey(plaintext: string): string {
+/** SHA-256 of a key, hex: what is stored, and what the principal cache is keyed by. */
+export function hashKey(plaintext: string): string {
   return createHash('sha256').update(plaintext).digest('hex');
+}
+
+/** True when `presented` has the shape of a Reelay key (anything else is refused without a lookup). */
+export function wellFormedKey(presented: string): boolean {
+  return KEY_RE.test(presented);
 }
 
 /**
@@ -58,11 +67,15 @@ export async function createApiKey(
 
 /**
  * Resolves a presented key to its principal, or null when it is malformed, unknown, revoked, or
- * its account is disabled. The lookup is by hash; the final comparison is constant-time.
+ * its account is disabled. Always reads the database; requests go through `PrincipalCache`.
  */
 export async function verifyApiKey(q: Queryable, presented: string): Promise<Principal | null> {
-  if (!KEY_RE.test(presented)) return null;
-  const hash = hashKey(presented);
+  if (!wellFormedKey(presented)) return null;
+  return lookupKeyByHash(q, hashKey(presented));
+}
+
+/** The principal of an active key by its hash (one query). The final comparison is constant-time. */
+export async function lookupKeyByHash(q: Queryable, hash: string): Promise<Principal | null> {
   const { rows } = await q.query<{
     id: string;
     key_hash: string;

@@ -8,33 +8,10 @@ export interface RateDecision {
   resetSeconds: number;
 }
 
-/**
- * Counts one request against a bucket's one-minute window (the bucket is `<account>:<mode>`: the
- * plan's limit is per account and mode, whatever number of keys it mints). The counter lives in the
- * database, so every API process shares it; one upsert per request, no read-modify-write race.
- *
- * @example
- * const d = await countRequest(db, 'acct_…:live', 60); if (!d.allowed) reply 429 with Retry-After: d.resetSeconds
- */
-export async function countRequest(q: Queryable, bucket: string, limitPerMinute: number, nowMs = Date.now()): Promise<RateDecision> {
-  const windowStart = new Date(Math.floor(nowMs / 60_000) * 60_000);
-  const { rows } = await q.query<{ count: number }>(
-    `INSERT INTO rate_windows (key_id, window_start, count) VALUES ($1, $2, 1)
-     ON CONFLICT (key_id, window_start) DO UPDATE SET count = rate_windows.count + 1
-     RETURNING count`,
-    [bucket, windowStart],
-  );
-  const count = rows[0]?.count ?? 1;
-  return {
-    allowed: count <= limitPerMinute,
-    limit: limitPerMinute,
-    remaining: Math.max(0, limitPerMinute - count),
-    resetSeconds: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - nowMs) / 1000)),
-  };
-}
-
-/** Drops windows older than a few minutes (run by the sweeper). */
+/** Drops rate-limit windows older than a few minutes (run by the sweeper). */
 export async function pruneRateWindows(q: Queryable): Promise<void> {
+  await q.query(`DELETE FROM rate_counts WHERE window_start < now() - interval '5 minutes'`);
+  // The per-key table of migration 003, no longer written (counts are per account and mode now).
   await q.query(`DELETE FROM rate_windows WHERE window_start < now() - interval '5 minutes'`);
 }
 

@@ -42,7 +42,7 @@ export function splitSql(sql: string): string[] {
   let current: string[] = [];
   let inBody = false;
   for (const line of sql.split('\n')) {
-    if (/^\s*--/.test(line)) continue;
+    if (!inBody && /^\s*--/.test(line)) continue;
     current.push(line);
     if ((line.match(/\$\$/g) ?? []).length % 2 === 1) inBody = !inBody;
     if (!inBody && /;\s*$/.test(line)) {

@@ -86,6 +86,8 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
     },
     // One in-process database: its LISTEN cannot be lost.
     onListenState: () => () => {},
+    onListenLost: () => () => {},
+    isListening: () => true,
     async close() {
       await pg.close();
       release();

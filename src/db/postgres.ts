@@ -55,6 +55,8 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
     },
     listen: (channel, onPayload) => listen.add(channel, onPayload),
     onListenState: (fn) => listen.onState(fn),
+    onListenLost: (fn) => listen.onState((state) => state === 'lost' && fn()),
+    isListening: () => listen.isUp(),
     async close() {
       await listen.close();
       await pool.end();
@@ -103,6 +105,11 @@ class ListenConnection {
     return async () => {
       set.delete(onPayload);
     };
+  }
+
+  /** True while the connection is up with every channel listened to. */
+  isUp(): boolean {
+    return this.client !== undefined;
   }
 
   onState(fn: (s: ListenState) => void): () => void {

@@ -31,5 +31,13 @@ export interface Db extends Queryable {
    * Returns an unsubscribe function.
    */
   onListenState(fn: (state: ListenState) => void): () => void;
+  /**
+   * Called when the LISTEN connection is lost (`onListenState` 'lost'): whatever a process keeps up
+   * to date by notifications (key and job-view caches) must be dropped and read from the database
+   * until `isListening()` is true again. Never called on PGlite. Returns an unsubscribe function.
+   */
+  onListenLost(fn: () => void): () => void;
+  /** True while notifications are being received (PGlite: always). */
+  isListening(): boolean;
   close(): Promise<void>;
 }

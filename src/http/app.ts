@@ -16,11 +16,12 @@ import { checkAdmin, registerAdmin } from './admin.js';
 import { registerAccountKeys } from './keys-routes.js';
 import { LEDGER_DOCS, registerAccountLedger } from './ledger-routes.js';
 import { registerStudio } from '../studio/index.js';
-import { AdminService, countRequest } from '../billing/index.js';
+import { AdminService } from '../billing/index.js';
 import { registerOpenApi } from './openapi/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { registerProviderCallbacks } from './provider-callbacks.js';
 import { OneLineRequestLog } from './request-log.js';
+import { JOB_EVENTS_DOCS, registerJobEvents } from './job-events.js';
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
@@ -97,13 +98,13 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
       refuseUnstorableText(req);
       return;
     }
-    await authenticate(deps.db, req);
+    await authenticate(deps.principals, req);
     refuseUnstorableText(req);
-    // The plan's rate limit per account AND mode, shared by every API process through the
-    // database: minting more keys does not multiply it. Headers follow the IETF RateLimit draft
-    // (RateLimit-Limit / -Remaining / -Reset, in seconds).
+    // The plan's rate limit, per account and mode (more keys do not make more requests), counted in
+    // memory and shared across API processes in batches (src/billing/ratelimit.ts). Headers follow
+    // the IETF RateLimit draft (RateLimit-Limit / -Remaining / -Reset, in seconds).
     const p = req.principal!;
-    const d = await countRequest(deps.db, `${p.accountId}:${p.mode}`, p.rateLimitPerMinute);
+    const d = await deps.limiter.take(`${p.accountId}:${p.mode}`, p.rateLimitPerMinute);
     reply.header('ratelimit-limit', String(d.limit));
     reply.header('ratelimit-remaining', String(d.remaining));
     reply.header('ratelimit-reset', String(d.resetSeconds));
@@ -144,6 +145,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   });
 
   registerFileRoutes(app, deps);
+  // Before the Apiframe routes: it attaches `?wait=N` to their GET /v2/jobs/:id as it is registered.
+  registerJobEvents(app, deps);
   registerApiframe(app, deps);
   registerWavespeed(app, deps);
   registerApiInOne(app, deps);
@@ -152,7 +155,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   registerAccountKeys(app, deps, admin);
   registerAccountLedger(app, deps, admin);
   registerAdmin(app, deps, admin);
-  registerOpenApi(app, [...LEDGER_DOCS, ...APIFRAME_WEBHOOK_DOCS]);
+  registerOpenApi(app, [...LEDGER_DOCS, ...APIFRAME_WEBHOOK_DOCS, ...JOB_EVENTS_DOCS]);
   registerStudio(app, deps);
   const metrics = createMetrics(deps.db);
   if (deps.config.metricsPort === undefined) {

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../db/index.js';
-import { verifyApiKey } from '../billing/index.js';
+import type { PrincipalCache } from '../billing/index.js';
 import { AppError } from '../errors.js';
 
 /** The key from `X-API-Key` (Apiframe) or `Authorization: Bearer` (WaveSpeed, API in One). */
@@ -15,11 +14,14 @@ export function presentedKey(req: FastifyRequest): string | null {
   return null;
 }
 
-/** Resolves the caller or throws 401. Runs on every request: revocation takes effect at once. */
-export async function authenticate(db: Db, req: FastifyRequest): Promise<void> {
+/**
+ * Resolves the caller or throws 401. Runs on every request, usually from the per-process cache,
+ * which a revocation empties on every process at once (see `PrincipalCache`).
+ */
+export async function authenticate(principals: PrincipalCache, req: FastifyRequest): Promise<void> {
   const key = presentedKey(req);
   if (!key) throw new AppError('unauthorized', 'Missing API key: send it as X-API-Key or Authorization: Bearer <key>');
-  const principal = await verifyApiKey(db, key);
+  const principal = await principals.verify(key);
   if (!principal) throw new AppError('unauthorized', 'Invalid or revoked API key');
   req.principal = principal;
 }

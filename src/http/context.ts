@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
-import type { JobService, ProviderCallbacks } from '../jobs/index.js';
+import type { JobService, JobViews, ProviderCallbacks } from '../jobs/index.js';
 import type { PriceBook } from '../catalog/index.js';
 import type { BlobStore } from '../storage/index.js';
-import type { Principal } from '../billing/index.js';
+import type { Principal, PrincipalCache, RateLimiter } from '../billing/index.js';
 import type { WebhookService } from '../webhooks/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import { expiryFor, signedPath } from '../storage/index.js';
@@ -14,6 +14,12 @@ export interface AppDeps {
   config: Config;
   db: Db;
   jobs: JobService;
+  /** Verified keys, cached per process and invalidated on every process by NOTIFY. */
+  principals: PrincipalCache;
+  /** Job views per process, refreshed by the jobs' change notifications (long-poll, SSE, polls). */
+  views: JobViews;
+  /** The plan's per-minute limit per account and mode. */
+  limiter: RateLimiter;
   blobs: BlobStore;
   prices: PriceBook;
   fileSigningSecret: string;

@@ -10,3 +10,4 @@ export { LIVE_STATES, FINAL_STATES, JOB_FAILURE_CODES, type JobErrorCodeOrCancel
 export { noJobEvents, PROGRESS_STEP, type JobEventSink, type JobEventType } from './events.js';
 export { rowToJob, type JobRow, type WebhookStatus } from './types.js';
 export { adminJobView, countPossibleDuplicates, possibleDuplicates, upstreamSubmitsOf, type PossibleDuplicate, type UpstreamSubmit } from './submits.js';
+export { JobViews, JOB_VIEWS_CHANNEL, type JobView, type JobViewsOptions } from './views.js';

@@ -12,6 +12,7 @@ import { LIVE_STATES, rowToJob, type Job, type JobInput, type JobRow, type JobSt
 import type { Wakeup } from './wakeup.js';
 import type { JobEventSink } from './events.js';
 import { prepareSubmit, validated, type SubmitOptions } from './submit.js';
+import type { JobViews } from './views.js';
 
 export interface ListOptions {
   states?: JobState[] | undefined;
@@ -48,6 +49,8 @@ export class JobService {
       wakeup: Wakeup;
       urlPolicy: UrlPolicy;
       events: JobEventSink;
+      /** Job reads answered from memory, kept fresh by the jobs' own change notifications. */
+      views?: JobViews | undefined;
       /** Throws `url_not_allowed` (details under `field`) unless webhooks may go to `url`. */
       checkWebhookUrl: (url: string, field: string) => Promise<void>;
       /** The sweeper's deadline for a model's jobs; the catalog's default when not given. */
@@ -169,9 +172,15 @@ export class JobService {
    * mode: nobody learns it exists.
    */
   async get(scope: Scope, id: string): Promise<Job> {
-    const row = isUuid(id) ? await getJobRow(this.deps.db, id.toLowerCase()) : null;
-    if (!row || row.account_id !== scope.accountId || row.mode !== scope.mode) throw new AppError('not_found', 'Job not found');
-    return rowToJob(row);
+    if (!isUuid(id)) throw new AppError('not_found', 'Job not found');
+    let job: Job | null;
+    if (this.deps.views) job = (await this.deps.views.get(id))?.job ?? null;
+    else {
+      const row = await getJobRow(this.deps.db, id.toLowerCase());
+      job = row ? rowToJob(row) : null;
+    }
+    if (!job || job.accountId !== scope.accountId || job.mode !== scope.mode) throw new AppError('not_found', 'Job not found');
+    return job;
   }
 
   /** Newest first, with an opaque cursor. */
@@ -223,7 +232,9 @@ export class JobService {
       }
       return r;
     });
-    // Read it back: the event sink may have changed columns (webhook status) after the swap.
+    // Read it back (the event sink may have changed columns after the swap), not from a view
+    // cached before this commit: on a server our own NOTIFY can arrive after COMMIT returns.
+    this.deps.views?.invalidate(job.id);
     return { job: await this.get(scope, job.id), canceled: row !== null };
   }
 }

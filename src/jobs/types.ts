@@ -95,6 +95,8 @@ export interface JobRow {
   started_at: Date | null;
   completed_at: Date | null;
   expired_at: Date | null;
+  /** Bumped by every visible change (migration 009's trigger); the job views' and SSE ids' version. */
+  version: number;
 }
 
 export function rowToJob(r: JobRow): Job {

@@ -45,11 +45,12 @@ const DOCS_HTML = `<!doctype html>
  * viewer, shipped inside its npm package, so nothing is fetched from a CDN).
  */
 export function registerOpenApi(app: FastifyInstance, extraDocs: readonly RouteDoc[] = []): void {
-  const doc = buildOpenApi([...CORE_ROUTE_DOCS, ...extraDocs], { version: VERSION });
+  // Built on first request, not at start: most processes (workers, a busy API) never serve it.
+  let doc: ReturnType<typeof buildOpenApi> | undefined;
   const scalarPath = createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js');
   let scalar: Buffer | undefined; // 3.5 MB, read on first use and kept
   const config = { public: true };
-  app.get('/openapi.json', { config }, async () => doc);
+  app.get('/openapi.json', { config }, async () => (doc ??= buildOpenApi([...CORE_ROUTE_DOCS, ...extraDocs], { version: VERSION })));
   app.get('/docs', { config }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/scalar.js', { config }, async (_req, reply) => {
     scalar ??= readFileSync(scalarPath);

@@ -152,10 +152,10 @@ export const APIFRAME_DOCS: RouteDoc[] = [
     path: '/v2/jobs/:id',
     tag,
     summary: 'Get a job',
-    description: 'Poll until `status` is COMPLETED, FAILED or CANCELLED. `result.videoUrl` is a signed URL that supports Range requests. Another account\'s job answers 404.',
+    description: 'Poll until `status` is COMPLETED, FAILED or CANCELLED. `result.videoUrl` is a signed URL that supports Range requests. Another account\'s job answers 404. `?wait=N` (seconds, at most 60) holds the answer until the job changes or N seconds pass (long-poll); `GET /v2/jobs/{id}/events` streams its changes instead.',
     security: 'apiKey',
     errors: apiframeErrorSchema,
-    responses: { 200: { description: 'The job', schema: apiframeJobSchema, example: jobExample }, 400: { description: 'id is not a UUID' }, 404: { description: 'Not found', example: err('Job not found', 'not_found') } },
+    responses: { 200: { description: 'The job', schema: apiframeJobSchema, example: jobExample }, 400: { description: 'id is not a UUID, or wait is not 0 to 60' }, 404: { description: 'Not found', example: err('Job not found', 'not_found') } },
   },
   {
     method: 'GET',

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticate } from './auth.js';
 import { refuseUnstorableText } from './hygiene.js';
+import { abortWaits } from './prefer.js';
 import type { AppDeps } from './context.js';
 import { fromFastifyError, rendererFor } from './envelope.js';
 import { registerFileRoutes } from './files.js';
@@ -91,6 +92,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // Held submits (`Prefer: wait`, WaveSpeed's sync mode) answer at once when the server closes.
+  app.addHook('preClose', async () => abortWaits(app));
 
   app.addHook('preHandler', async (req, reply) => {
     const cfg = req.routeOptions.config;

@@ -8,7 +8,7 @@ import type { BlobStore } from '../storage/index.js';
 import { loadImageInput, type UrlPolicy } from '../media/image.js';
 import { isUuid, newJobId } from '../ids.js';
 import { getJobRow, transition } from './repo.js';
-import { LIVE_STATES, rowToJob, type Job, type JobInput, type JobRow, type JobState } from './types.js';
+import { FINAL_STATES, LIVE_STATES, rowToJob, type Job, type JobInput, type JobRow, type JobState } from './types.js';
 import type { Wakeup } from './wakeup.js';
 import type { JobEventSink } from './events.js';
 import { prepareSubmit, validated, type SubmitOptions } from './submit.js';
@@ -143,6 +143,25 @@ export class JobService {
       await blobs.deletePrefix(`jobs/${id}`).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * The job once it is final, or as it stands when `timeoutMs` passes or `signal` aborts: the
+   * wait of `Prefer: wait=N` and WaveSpeed's sync mode. Waiting costs no database work (the views
+   * are woken by the job's own change notifications); without views the job is returned as is.
+   *
+   * @example
+   * const done = await jobs.waitForFinal(job, 30_000, req.raw.signal);
+   */
+  async waitForFinal(job: Job, timeoutMs: number, signal?: AbortSignal): Promise<Job> {
+    const views = this.deps.views;
+    if (!views || timeoutMs <= 0) return job;
+    const deadline = Date.now() + timeoutMs;
+    let view = await views.get(job.id);
+    while (view && !FINAL_STATES.includes(view.job.state) && Date.now() < deadline && !signal?.aborted) {
+      view = await views.waitForChange(job.id, view.version, deadline - Date.now(), signal);
+    }
+    return view?.job ?? job;
   }
 
   /**

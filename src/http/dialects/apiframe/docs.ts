@@ -126,6 +126,7 @@ export const APIFRAME_DOCS: RouteDoc[] = [
     bodyExample: { prompt: 'cinematic aerial shot of a medieval castle at dawn with mist rolling through the valleys', model: 'hailuo-2.3', hailuoParams: { duration: 10, resolution: '768p' } },
     headers: { 'Idempotency-Key': 'Up to 255 characters, kept 24 h: the same key and body return the original job; another body is a 409.' },
     responses: {
+      200: { description: 'With `Prefer: wait=N` (N ≤ 60): the job, finished within N seconds (else the 202)', schema: apiframeJobSchema },
       202: { description: 'Accepted', schema: z.object({ jobId: z.uuid(), status: apiframeStatusSchema }), example: { jobId: '3f1c9a57-2a8e-4d61-9d1e-6a0f6c1b2e55', status: 'QUEUED' } },
       400: { description: 'Validation error', example: err('Invalid request: 1080p supports 6-second clips only; use 768p for 10 seconds', 'validation_error', { details: { 'hailuoParams.duration': ['1080p supports 6-second clips only; use 768p for 10 seconds'] } }) },
       401: { description: 'Missing or invalid key', example: err('Invalid or revoked API key', 'unauthorized') },

@@ -5,6 +5,8 @@ import { readWallets } from '../../../billing/index.js';
 import { isUuid } from '../../../ids.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import { parseOr400 } from '../../validation.js';
+import { preferWaitMs, waitSignal } from '../../prefer.js';
+import { FINAL_STATES } from '../../../jobs/index.js';
 import { APIFRAME_WORDING, generateBody, listQuery, toDraft } from './schema.js';
 import { apiframeStatus, renderJob, statesFor } from './render.js';
 
@@ -33,7 +35,11 @@ export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
       idempotencyKey: req.headers['idempotency-key'],
     });
     if (replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(202).send({ jobId: job.id, status: apiframeStatus(job.state) });
+    // `Prefer: wait=N`: the finished job itself when it ends in time (200), else the usual 202.
+    const waitMs = preferWaitMs(req, reply);
+    const now = waitMs > 0 ? await deps.jobs.waitForFinal(job, waitMs, waitSignal(req, reply)) : job;
+    if (FINAL_STATES.includes(now.state)) return reply.code(200).send(renderJob(deps, req, now));
+    return reply.code(202).send({ jobId: job.id, status: apiframeStatus(now.state) });
   });
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id', { config }, async (req) => {

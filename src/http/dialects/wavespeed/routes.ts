@@ -3,12 +3,12 @@ import { AppError, fieldError } from '../../../errors.js';
 import { isUuid } from '../../../ids.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import { parseOr400 } from '../../validation.js';
+import { preferWaitMs, waitSignal } from '../../prefer.js';
 import { VARIANTS, WAVESPEED_PREFIX } from './variants.js';
 import { WAVESPEED_WORDING, toDraft, wavespeedBody } from './schema.js';
 import { renderEnvelope } from './render.js';
 import { wavespeedWebhookFormat } from './webhook.js';
-import type { Job } from '../../../jobs/index.js';
-import type { Scope } from '../../../billing/index.js';
+import { FINAL_STATES } from '../../../jobs/index.js';
 
 const config = { dialect: 'wavespeed' };
 
@@ -30,7 +30,7 @@ function predictionId(id: string): string {
  */
 export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
   for (const v of VARIANTS) {
-    app.post<{ Querystring: { webhook?: unknown } }>(`/api/v3/${WAVESPEED_PREFIX}/${v.slug}`, { config }, async (req) => {
+    app.post<{ Querystring: { webhook?: unknown } }>(`/api/v3/${WAVESPEED_PREFIX}/${v.slug}`, { config }, async (req, reply) => {
       const body = parseOr400(wavespeedBody, req.body);
       const webhook = webhookParam(req.query.webhook);
       const { job } = await deps.jobs.submit({
@@ -42,8 +42,14 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
         webhook: webhook !== undefined ? { url: webhook, field: 'webhook', events: ['completed', 'failed'] } : undefined,
         idempotencyKey: req.headers['idempotency-key'],
       });
-      if (!body.enable_sync_mode) return renderEnvelope(deps, req, job);
-      return waitForResult(deps, principalOf(req), job, (j, extra) => renderEnvelope(deps, req, j, extra));
+      // enable_sync_mode waits up to REELAY_SYNC_WAIT_SECONDS, `Prefer: wait=N` up to N s: one path.
+      const preferMs = preferWaitMs(req, reply);
+      const waitMs = body.enable_sync_mode ? deps.config.syncWaitSeconds * 1000 : preferMs;
+      const now = waitMs > 0 ? await deps.jobs.waitForFinal(job, waitMs, waitSignal(req, reply)) : job;
+      if (body.enable_sync_mode && !FINAL_STATES.includes(now.state)) {
+        return renderEnvelope(deps, req, now, { code: 5004, error: `Sync mode timed out after ${deps.config.syncWaitSeconds} s; poll urls.get for the result` });
+      }
+      return renderEnvelope(deps, req, now);
     });
   }
 
@@ -60,26 +66,4 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
   }));
 
   deps.webhooks.formats.register('wavespeed', wavespeedWebhookFormat);
-}
-
-/**
- * `enable_sync_mode`: hold the request until the job is final, up to the configured limit; then
- * answer with the current state and WaveSpeed's sync-timeout marker (code 5004) so clients poll.
- */
-async function waitForResult(
-  deps: AppDeps,
-  scope: Scope,
-  job: Job,
-  render: (j: Job, extra?: Record<string, unknown>) => Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + deps.config.syncWaitSeconds * 1000;
-  let current = job;
-  while (!['completed', 'failed', 'canceled'].includes(current.state)) {
-    if (Date.now() >= deadline) {
-      return render(current, { code: 5004, error: `Sync mode timed out after ${deps.config.syncWaitSeconds} s; poll urls.get for the result` });
-    }
-    await new Promise((r) => setTimeout(r, 250));
-    current = await deps.jobs.get(scope, job.id);
-  }
-  return render(current);
 }

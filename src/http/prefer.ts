@@ -1,0 +1,53 @@
+/**
+ * `Prefer: wait=N` (RFC 7240) on a submit: hold the answer until the job is final or N seconds
+ * pass. A preference is a hint, so a malformed one is ignored rather than refused, and N is capped.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const MAX_PREFER_WAIT_SECONDS = 60;
+
+/**
+ * Milliseconds the caller prefers to wait, or 0. Sets `Preference-Applied` when honoured.
+ *
+ * @example
+ * preferWaitMs(req, reply); // 'Prefer: respond-async, wait=10' → 10000
+ */
+export function preferWaitMs(req: FastifyRequest, reply: FastifyReply): number {
+  const header = req.headers.prefer;
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const m = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?(?:$|[,;\s])/i.exec(text);
+  if (!m) return 0;
+  const seconds = Math.min(MAX_PREFER_WAIT_SECONDS, Number(m[1]));
+  if (seconds > 0) void reply.header('preference-applied', `wait=${seconds}`);
+  return seconds * 1000;
+}
+
+const shutdowns = new WeakMap<object, AbortController>();
+
+/**
+ * A signal that aborts when the client goes away or the server starts shutting down, so a held
+ * submit never keeps a closing server waiting for a job.
+ *
+ * @example
+ * const done = await deps.jobs.waitForFinal(job, ms, waitSignal(req, reply));
+ */
+export function waitSignal(req: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const app = req.server;
+  let shutdown = shutdowns.get(app);
+  if (!shutdown) {
+    const ac = new AbortController();
+    shutdowns.set(app, ac);
+    shutdown = ac;
+  }
+  const ac = new AbortController();
+  reply.raw.once('close', () => ac.abort());
+  const onShutdown = (): void => ac.abort();
+  shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+  ac.signal.addEventListener('abort', () => shutdown.signal.removeEventListener('abort', onShutdown), { once: true });
+  return ac.signal;
+}
+
+/** Aborts every held submit of `app` (its `preClose` hook). */
+export function abortWaits(app: object): void {
+  shutdowns.get(app)?.abort();
+}

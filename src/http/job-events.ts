@@ -11,6 +11,7 @@ import { FINAL_STATES, type JobView } from '../jobs/index.js';
 import type { Principal } from '../billing/index.js';
 import { baseUrl, principalOf, type AppDeps } from './context.js';
 import { renderApiframeJob } from './dialects/apiframe/index.js';
+import { apiframeErrorSchema } from './dialects/apiframe/docs.js';
 import type { RouteDoc } from './openapi/index.js';
 
 /** `/openapi.json` entries for the SSE route (given to `registerOpenApi` by `buildApp`). */
@@ -24,7 +25,12 @@ export const JOB_EVENTS_DOCS: readonly RouteDoc[] = [
       'Instead of polling: `event: state` (first, and on every change other than progress alone), `event: progress`, and `event: done` with the final job, after which the stream ends. Every `data` is the whole Job, every `id` the job\'s version. Reconnect with `Last-Event-ID` to resume: the current state is sent at once when it is newer; a finished job already seen answers 204. Another account\'s job, or the other mode\'s, answers 404.',
     security: 'apiKey',
     headers: { 'Last-Event-ID': 'The last `id` received, to resume after a reconnect' },
-    responses: { 200: { description: 'text/event-stream' }, 204: { description: 'The job is final and the client has seen it' }, 404: { description: 'Not found' } },
+    errors: apiframeErrorSchema,
+    responses: {
+      200: { description: 'The stream: `event:`, `id:` and `data:` lines, the data being the Apiframe job', mediaTypes: ['text/event-stream'] },
+      204: { description: 'The job is final and the client has seen it', schema: null },
+      404: { description: 'Not found' },
+    },
   },
 ];
 

@@ -49,8 +49,8 @@ test('revenue against upstream cost per day, model and provider; test jobs and f
   // One row per UTC day: two only if the test straddles midnight.
   assert.ok(report.rows.every((x) => x.provider === 'minimax' && x.model === 'hailuo-2.3'), JSON.stringify(report.rows));
   assert.equal(report.rows.reduce((n, x) => n + x.credits, 0), 48 + 96);
-  const t = report.totals;
-  assert.deepEqual([t.jobs, t.revenueUsd, t.costUsd, t.marginUsd, t.uncosted], [2, 1.44, 0.84, 0.6, 0]);
+  const tot = report.totals;
+  assert.deepEqual([tot.jobs, tot.revenueUsd, tot.costUsd, tot.marginUsd, tot.uncosted], [2, 1.44, 0.84, 0.6, 0]);
   if (report.rows.length === 1) assert.equal(report.rows[0]!.marginRatio, 0.417);
   // The CLI's remote path reads the same report.
   const viaCli = await new HttpAdmin(r.url, ADMIN).margins('1d');

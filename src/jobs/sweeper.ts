@@ -3,7 +3,7 @@ import type { BlobStore } from '../storage/index.js';
 import type { Logger } from '../log.js';
 import { applyMonthlyGrants, pruneRateWindows } from '../billing/index.js';
 import { newId } from '../ids.js';
-import { ProviderError, type ProviderRegistry, type UpstreamStatus } from '../providers/index.js';
+import { ProviderError, pruneProviderEvents, type ProviderRegistry, type UpstreamStatus } from '../providers/index.js';
 import { failJob } from './runner.js';
 import type { JobEventSink } from './events.js';
 
@@ -75,6 +75,7 @@ export async function sweep(d: SweepDeps): Promise<{ timedOut: number; expired: 
     }
   }
   await pruneRateWindows(d.db);
+  await pruneProviderEvents(d.db);
   const { granted } = await applyMonthlyGrants(d.db);
   if (granted) d.log.info({ granted }, 'monthly plan grants applied');
   if (timedOut || expired || rescued) d.log.info({ timedOut, expired, rescued }, 'sweep');

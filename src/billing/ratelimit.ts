@@ -5,15 +5,11 @@
  * multiply the limit. Windows are calendar minutes, as before.
  *
  * - Embedded (PGlite, one process): counted in memory. Exact.
- * - Server (PostgreSQL, N API processes): each process counts in memory and adds its counts to the
- *   UNLOGGED `rate_counts` table in ONE statement for all its busy buckets, at most every
- *   `flushMs`, reading back the shared totals. Between flushes a process admits at most its share
- *   of what remains, `ceil(remaining / shareDivisor)` (one while its view is stale); past that it
- *   waits for the next flush (one round trip shared by every waiting request) and decides on the
- *   fresh total. It never refuses below the limit (its view of the total only lags behind), and
- *   what N processes can admit beyond it is what they admit in the same flush interval near the
- *   end of the budget: with N ≤ shareDivisor, about N − 1 requests (each holds one rounding's
- *   worth). docs/performance.md has the measurements and why not Redis.
+ * - Server (PostgreSQL, N API processes): each process reserves blocks of the minute in the
+ *   UNLOGGED `rate_counts` table and admits from its block in memory: one round trip per block.
+ *   Never over the limit; at most one unused block per process may be refused early (see
+ *   `SharedRateLimiter`). docs/performance.md has the measurements and why not Redis. (A first
+ *   version added batched counts every 100 ms and overshot by 6 of 60 on a loaded machine.)
  */
 import type { Db } from '../db/index.js';
 import type { RateDecision } from './limits.js';
@@ -67,148 +63,86 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
-interface Shared {
+interface Block {
   window: number;
-  /** The shared total as last read back (includes what this process flushed). */
-  synced: number;
-  syncedAt: number;
-  /** Admitted here, being added by the flush in flight. */
-  inflight: number;
-  /** Admitted here, not yet sent. */
-  unsynced: number;
+  /** Reserved in the database for this process and not admitted yet. */
+  left: number;
+  /** The shared count after this process's last reservation (it only grows within a minute). */
+  used: number;
+  /** The reservation in flight, shared by every request waiting for it. */
+  reserving: Promise<void> | null;
 }
 
 export interface SharedRateLimiterOptions {
-  /** How long admitted counts may wait before they are sent (the batching interval). */
-  flushMs?: number;
-  /** A process admits at most remaining ÷ this between flushes: the bound holds for up to this many processes. */
+  /** A process reserves remaining ÷ this at a time (at least one request). */
   shareDivisor?: number;
 }
 
 /**
- * The counter shared by API processes on a PostgreSQL server, with batched writes.
+ * The counter shared by API processes on a PostgreSQL server: each reserves a block of the minute
+ * (`reelay_rate_reserve`, 013_rate_reserve.sql: one statement, one row lock) and admits from it in
+ * memory, so a busy account costs a round trip per block, not per request. A reservation never
+ * passes the limit: N processes together admit at most the plan's limit, exactly. The price is on
+ * the other side: a process holds at most one unused block, `ceil(remaining / shareDivisor)`,
+ * which the others cannot use that minute (they may refuse that many requests early).
  *
  * @example
  * const limiter = new SharedRateLimiter(db); const d = await limiter.take(`${p.accountId}:${p.mode}`, p.rateLimitPerMinute);
  */
 export class SharedRateLimiter implements RateLimiter {
-  private readonly buckets = new Map<string, Shared>();
-  private flushing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly flushMs: number;
+  private readonly blocks = new Map<string, Block>();
   private readonly shareDivisor: number;
-  private stopped = false;
-  /** Buckets a request waits on: refreshed by the next flush even with nothing to add. */
-  private readonly wanted = new Set<string>();
 
   constructor(
     private readonly db: Db,
     opts: SharedRateLimiterOptions = {},
   ) {
-    this.flushMs = opts.flushMs ?? 100;
     this.shareDivisor = opts.shareDivisor ?? 8;
   }
 
   async take(bucket: string, limitPerMinute: number, nowMs = Date.now()): Promise<RateDecision> {
     const window = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
     for (;;) {
-      let b = this.buckets.get(bucket);
+      let b = this.blocks.get(bucket);
       if (!b || b.window !== window) {
-        b = { window, synced: 0, syncedAt: 0, inflight: 0, unsynced: 0 };
-        this.buckets.set(bucket, b);
+        if (!b || b.window < window) this.sweep(window);
+        b = { window, left: 0, used: 0, reserving: null };
+        this.blocks.set(bucket, b);
       }
-      const used = b.synced + b.inflight + b.unsynced;
-      if (used >= limitPerMinute) return decision(false, limitPerMinute, used, window, nowMs);
-      // A view older than two flush intervals may miss what other processes admitted since.
-      const fresh = Date.now() - b.syncedAt <= 2 * this.flushMs + 50;
-      const share = fresh ? Math.max(1, Math.ceil((limitPerMinute - b.synced - b.inflight) / this.shareDivisor)) : 1;
-      if (b.unsynced < share) {
-        b.unsynced++;
-        this.schedule();
-        return decision(true, limitPerMinute, used + 1, window, nowMs);
+      if (b.left > 0) {
+        b.left--;
+        return decision(true, limitPerMinute, b.used - b.left, window, nowMs);
       }
-      this.wanted.add(bucket);
-      await this.flushNow();
+      // The shared count only grows within a minute: once it reached the limit, no query is needed.
+      if (b.used >= limitPerMinute) return decision(false, limitPerMinute, b.used, window, nowMs);
+      const block = b;
+      block.reserving ??= this.reserve(bucket, block, limitPerMinute).finally(() => (block.reserving = null));
+      await block.reserving;
+      if (block.left === 0 && block.used >= limitPerMinute) return decision(false, limitPerMinute, block.used, window, nowMs);
     }
   }
 
-  private schedule(): void {
-    if (this.timer || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flushNow().catch(() => {});
-    }, this.flushMs);
-    this.timer.unref();
+  private async reserve(bucket: string, b: Block, limit: number): Promise<void> {
+    const want = Math.max(1, Math.ceil((limit - b.used) / this.shareDivisor));
+    const { rows } = await this.db.query<{ granted: number; used: number }>('SELECT granted, used FROM reelay_rate_reserve($1, $2, $3, $4)', [
+      bucket,
+      new Date(b.window),
+      want,
+      limit,
+    ]);
+    const r = rows[0];
+    if (!r) return;
+    b.left += r.granted;
+    b.used = Number(r.used);
   }
 
-  /** Sends every bucket's unsent counts in one statement and reads the totals back. */
-  private flushNow(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => (this.hasUnsynced() ? this.flushNow() : undefined));
-    const run = this.flushOnce().finally(() => {
-      this.flushing = null;
-    });
-    this.flushing = run;
-    return run;
-  }
-
-  private hasUnsynced(): boolean {
-    for (const b of this.buckets.values()) if (b.unsynced > 0) return true;
-    return false;
-  }
-
-  private async flushOnce(): Promise<void> {
-    const current = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
-    const names: string[] = [];
-    const windows: Date[] = [];
-    const deltas: number[] = [];
-    for (const [name, b] of this.buckets) {
-      if (b.window < current - WINDOW_MS) {
-        this.buckets.delete(name); // long past: nothing to decide on it any more
-        continue;
-      }
-      if (b.unsynced === 0 && !this.wanted.has(name)) continue;
-      names.push(name);
-      windows.push(new Date(b.window));
-      deltas.push(b.unsynced); // 0 only refreshes the shared total, for a request waiting on it
-      b.inflight += b.unsynced;
-      b.unsynced = 0;
-    }
-    this.wanted.clear();
-    if (names.length === 0) return;
-    const sentAt = Date.now();
-    try {
-      const { rows } = await this.db.query<{ bucket: string; window_start: Date; count: number }>(
-        `INSERT INTO rate_counts (bucket, window_start, count)
-         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[])
-         ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counts.count + EXCLUDED.count
-         RETURNING bucket, window_start, count`,
-        [names, windows, deltas],
-      );
-      const total = new Map(rows.map((r) => [`${r.bucket}|${r.window_start.getTime()}`, r.count]));
-      names.forEach((name, i) => {
-        const b = this.buckets.get(name);
-        if (!b || b.window !== windows[i]!.getTime()) return;
-        b.inflight -= deltas[i]!;
-        b.synced = Math.max(b.synced, total.get(`${name}|${b.window}`) ?? 0);
-        b.syncedAt = sentAt;
-      });
-    } catch (err) {
-      // Nothing was added: the counts go back to be sent with the next flush.
-      names.forEach((name, i) => {
-        const b = this.buckets.get(name);
-        if (!b || b.window !== windows[i]!.getTime()) return;
-        b.inflight -= deltas[i]!;
-        b.unsynced += deltas[i]!;
-      });
-      throw err;
-    }
+  /** Forgets past minutes, so idle accounts do not accumulate. */
+  private sweep(window: number): void {
+    for (const [k, v] of this.blocks) if (v.window < window && !v.reserving) this.blocks.delete(k);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flushNow().catch(() => {});
+    this.blocks.clear();
   }
 }
 

@@ -57,7 +57,7 @@ test('minting a second key does not double the limit: it is per account and mode
 });
 
 test(
-  'three API processes on one PostgreSQL schema share the plan limit: a burst of 150 against a limit of 60 admits 60 to 63',
+  'three API processes on one PostgreSQL schema share the plan limit: a burst of 150 against a limit of 60 never admits more than 60',
   { skip: usingPostgres ? false : 'needs a PostgreSQL server shared by three processes: set DATABASE_URL (CI does)' },
   async () => {
     const schema = testSchemaName();
@@ -82,11 +82,12 @@ test(
       );
       const ok = statuses.filter((s) => s === 200).length;
       assert.equal(statuses.filter((s) => s !== 200 && s !== 429).length, 0, String(statuses));
-      assert.ok(ok >= 60 && ok <= 63, `admitted ${ok} of 150 against a limit of 60 (tolerance: + processes)`);
+      // Never over; under by at most one unused block per process (ceil(remaining / 8) each).
+      assert.ok(ok <= 60 && ok >= 54, `admitted ${ok} of 150 against a limit of 60 (tolerance: none over, one block per process under)`);
       // And then a trickle: each process is now at the limit, whichever it is.
       for (const u of urls) assert.equal((await api(u, a.keys[0]!, 'GET', '/v2/me')).status, 429);
       const { rows } = await procs[0]!.db.query<{ n: number }>('SELECT sum(count)::int AS n FROM rate_counts WHERE bucket = $1', [`${a.id}:test`]);
-      assert.ok(rows[0]!.n >= 60, `shared count ${rows[0]!.n}`);
+      assert.ok(rows[0]!.n >= ok && rows[0]!.n <= 60, `shared count ${rows[0]!.n}`);
     } finally {
       for (const p of procs) await p.stop();
       await dropSchema(schema);

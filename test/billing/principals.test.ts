@@ -175,7 +175,7 @@ test(
       assert.equal((await api(urlB, c.key, 'GET', '/v2/me')).status, 200);
       const probe = await openPostgres(process.env.DATABASE_URL!);
       try {
-        const killed = await probe.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`reelay listen ${schema}`]);
+        const killed = await probe.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`reelay:listen:${schema}`]);
         assert.equal(killed.rowCount, 2, 'A and B each had a LISTEN connection');
       } finally {
         await probe.close();

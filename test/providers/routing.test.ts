@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderHealth, ProviderRegistry, parseRoute, providerStats, recordProviderEvent, type RemoteProvider } from '../../src/providers/index.js';
 import { openDb, migrate, type Db } from '../../src/db/index.js';
-import { loadConfig } from '../../src/config.js';
 import { dropSchema, testSchemaName } from '../support/reelay.js';
 
 function stub(name: string): RemoteProvider {
@@ -35,7 +34,7 @@ function sequence(values: number[]): () => number {
 async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'reelay-routing-'));
   const schema = process.env.DATABASE_URL ? testSchemaName() : undefined;
-  const db = await openDb(loadConfig({}, { dataDir: dir, ...(schema ? { databaseUrl: process.env.DATABASE_URL, databaseSchema: schema } : {}) }));
+  const db = await openDb({ databaseUrl: process.env.DATABASE_URL, dataDir: dir, schema });
   try {
     await migrate(db);
     await fn(db);

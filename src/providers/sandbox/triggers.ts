@@ -1,4 +1,4 @@
-import type { JobErrorCode } from '../types.js';
+import { JOB_ERROR_CODES, type JobErrorCode } from '../types.js';
 
 /**
  * Test triggers, like a payment provider's test cards: markers in the prompt that make a sandbox
@@ -18,17 +18,8 @@ export interface SandboxTriggers {
   prompt: string;
 }
 
-const FAIL_CODES: readonly JobErrorCode[] = [
-  'content_policy',
-  'invalid_params',
-  'upstream_error',
-  'upstream_auth',
-  'provider_balance',
-  'provider_unavailable',
-  'timeout',
-  'render_failed',
-  'internal',
-];
+/** Any job failure code can be triggered: one list, the one every dialect maps. */
+const FAIL_CODES: readonly JobErrorCode[] = JOB_ERROR_CODES;
 
 const MARKER = /\[\[\s*sandbox:(fail|delay)\s*=\s*([a-z_0-9.]+)\s*\]\]/gi;
 

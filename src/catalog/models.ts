@@ -189,7 +189,7 @@ export function checkRequest(req: GenerateRequest): RuleViolation[] {
  * wordViolations(req, checkRequest(req), WAVESPEED_WORDING); // { duration: ['t2v-pro renders 6 s only; …'] }
  */
 export function wordViolations(req: GenerateRequest, violations: readonly RuleViolation[], wording: RuleWording): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
+  const fields: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const v of violations) (fields[wording.paths[v.field]] ??= []).push(wording.messages?.[v.rule]?.(req) ?? v.message);
   return fields;
 }

@@ -17,18 +17,18 @@ export const adminSchemas = {
       .object({
         name: z.string().min(1).max(200),
         plan: z.string().default('free'),
-        testCredits: z.number().int().min(0).default(defaultTestCredits),
-        liveCredits: z.number().int().min(0).default(0),
+        testCredits: z.number().int().min(0).max(1e12).default(defaultTestCredits),
+        liveCredits: z.number().int().min(0).max(1e12).default(0),
         withKey: mode.optional(),
       })
       .strict(),
   updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(),
   createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
-  credits: z.object({ mode: mode.default('live'), amount: z.number().int(), reason: z.string().min(1).max(500) }).strict(),
+  credits: z.object({ mode: mode.default('live'), amount: z.number().int().min(-1e12).max(1e12), reason: z.string().min(1).max(500) }).strict(),
   duplicatesQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
   ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }),
   marginsQuery: z.object({ since: z.string().max(40).default('7d') }).strict(),
-  plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0), concurrency: z.number().int().min(1), rateLimitPerMinute: z.number().int().min(1) }).strict(),
+  plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0).max(1e12), concurrency: z.number().int().min(1).max(100_000), rateLimitPerMinute: z.number().int().min(1).max(10_000_000) }).strict(),
 };
 
 /**

@@ -2,10 +2,26 @@ import type { z } from 'zod';
 import { AppError, type FieldErrors } from '../errors.js';
 import type { CanonicalField, RuleViolation } from '../catalog/index.js';
 
-/** Zod issues as `{ "json.path": ["message"] }`; unknown keys are reported at their own path. */
+/** At most this many fields are listed: 100,000 unknown keys must not make a 3 MB answer. */
+const MAX_FIELDS = 50;
+
+/**
+ * Zod issues as `{ "json.path": ["message"] }`; unknown keys are reported at their own path. The
+ * map has no prototype: a field named `toString` or `__proto__` is a field like any other (it was
+ * a 500 when `out[path] ??= []` found Object.prototype's function there).
+ */
 export function zodFields(error: z.ZodError): FieldErrors {
-  const out: FieldErrors = {};
-  const add = (path: string, msg: string) => (out[path || '(body)'] ??= []).push(msg);
+  const out: FieldErrors = Object.create(null) as FieldErrors;
+  let n = 0;
+  const add = (path: string, msg: string) => {
+    const key = path || '(body)';
+    if (!Object.hasOwn(out, key)) {
+      if (n >= MAX_FIELDS) return;
+      n++;
+      out[key] = [];
+    }
+    out[key]!.push(msg);
+  };
   for (const issue of error.issues) {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {

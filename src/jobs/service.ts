@@ -215,19 +215,21 @@ export class JobService {
       where += ` AND model = $${params.length}`;
     }
     if (o.cursor) {
-      const { when, id } = parseCursor(o.cursor);
-      params.push(when, id);
-      where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length}::uuid)`;
+      const { at, id } = parseCursor(o.cursor);
+      params.push(at, id);
+      where += ` AND (created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
     params.push(o.limit + 1);
-    const { rows } = await this.deps.db.query<JobRow>(
-      `SELECT * FROM jobs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    // The cursor carries created_at to the microsecond as PostgreSQL keeps it: a JS Date holds
+    // milliseconds only, and rows of the same millisecond as a page's last one were skipped.
+    const { rows } = await this.deps.db.query<JobRow & { cursor_at: string }>(
+      `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+         FROM jobs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, o.limit);
     const last = page[page.length - 1];
-    const nextCursor =
-      rows.length > o.limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null;
+    const nextCursor = rows.length > o.limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url') : null;
     return { jobs: page.map(rowToJob), nextCursor };
   }
 
@@ -258,18 +260,21 @@ export class JobService {
   }
 }
 
+const CURSOR_AT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
 /**
- * A list cursor as `nextCursor` made it, or a 400: a cursor is `<ISO time>|<uuid>` in base64url,
- * and anything else (a bad UUID, a date PostgreSQL cannot hold) is the caller's mistake, not a 500.
+ * A list cursor as `nextCursor` made it, or a 400: a cursor is `<ISO time, µs>|<uuid>` in
+ * base64url, and anything else (a bad UUID, a date PostgreSQL cannot hold) is the caller's
+ * mistake, not a 500. The time goes to SQL as the text it is, so no precision is lost.
  */
-function parseCursor(cursor: string): { when: Date; id: string } {
+function parseCursor(cursor: string): { at: string; id: string } {
   const [at, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const when = new Date(at ?? '');
-  const year = when.getUTCFullYear();
-  if (extra !== undefined || !id || !isUuid(id) || Number.isNaN(when.getTime()) || year < 2000 || year > 9999) {
+  const m = CURSOR_AT.exec(at ?? '');
+  const year = Number(m?.[1]);
+  if (extra !== undefined || !m || !id || !isUuid(id) || Number.isNaN(Date.parse(at!)) || year < 2000 || year > 9999) {
     throw new AppError('validation_error', 'Invalid cursor: pass nextCursor from the previous page unchanged', {
       fields: { cursor: ['Invalid cursor'] },
     });
   }
-  return { when, id: id.toLowerCase() };
+  return { at: at!, id: id.toLowerCase() };
 }

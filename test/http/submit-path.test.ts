@@ -123,3 +123,24 @@ test('one rule table, each dialect in its own words: WaveSpeed names the route, 
   assert.equal(noImg.status, 400);
   assert.match(String(noImg.body.message), /requires an image/);
 });
+
+test('regression: list pages skipped jobs created in the same millisecond (the cursor kept milliseconds, PostgreSQL keeps microseconds)', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: `same millisecond ${i} [[sandbox:fail=upstream_error]]` });
+    ids.push(String(res.body.jobId));
+  }
+  const micros = ['.123456', '.123300', '.123100'];
+  for (const [i, id] of ids.entries()) {
+    await r.reelay.db.query(`UPDATE jobs SET created_at = $2::timestamptz WHERE id = $1`, [id, `2031-01-01T00:00:00${micros[i]}Z`]);
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { status: number; body: Record<string, unknown> } = await api(r.url, r.key, 'GET', `/v2/jobs?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(page.status, 200);
+    seen.push(...(page.body.jobs as { id: string }[]).map((j) => j.id));
+    cursor = page.body.nextCursor as string | null;
+  } while (cursor && seen.length < 10);
+  assert.deepEqual(seen.slice(0, 3), ids, 'the three, newest first, none skipped');
+});

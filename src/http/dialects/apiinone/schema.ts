@@ -45,7 +45,7 @@ export const APIINONE_WORDING: RuleWording = {
 };
 
 export function subModelOf(model: string): SubModel | undefined {
-  return model in SUB_MODELS ? (model as SubModel) : undefined;
+  return Object.hasOwn(SUB_MODELS, model) ? (model as SubModel) : undefined;
 }
 
 /** An API in One body → canonical draft; a model name outside its three sub-models is a 400 here. */

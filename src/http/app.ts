@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { type ConnectionError, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type ConnectionError, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { AppError, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticate } from './auth.js';
@@ -78,6 +78,13 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     genReqId: () => newId('request'),
     requestIdHeader: false,
     clientErrorHandler: answerClientError,
+    // Path parameters longer than Fastify's default 100 characters were a 414 in Fastify's words.
+    maxParamLength: 1000,
+    // A URL Fastify cannot decode (`/v2/jobs/%C0`) is the caller's mistake, in the caller's envelope.
+    frameworkErrors: (err, req, reply) => {
+      const appErr = err.statusCode !== undefined && err.statusCode >= 500 ? new AppError('internal', `Internal error; quote request id ${req.id} when reporting it`) : new AppError('validation_error', `Malformed request: ${err.message.slice(0, 200)}`);
+      void (reply as FastifyReply).code(appErr.status).send(rendererFor(dialectOfUrl(req.url))(appErr, req.id));
+    },
   });
 
   const routes: { method: string; url: string }[] = [];
@@ -88,6 +95,26 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
 
   // Fastify parses text/plain by default; every body we accept is JSON, anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  // JSON is UTF-8 (RFC 8259): bytes that are not, or another declared charset, are refused before
+  // anything is created or charged (Fastify's parser turned them into U+FFFD and took the job).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new AppError('unsupported_media_type', `Send JSON as UTF-8 (Content-Type: application/json), not ${charset}`), undefined);
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new AppError('invalid_json', 'The request body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -1,7 +1,10 @@
 /**
  * Revenue against upstream cost per day, as plain SVG: bars for the two sums, a line for the
  * margin. Drawn here rather than with a charting library: one chart does not pay for 100 kB.
+ * It is drawn at the width it is shown at (not scaled from a fixed viewBox), so its labels stay
+ * readable on a phone.
  */
+import { useEffect, useRef, useState, type RefObject } from 'react';
 
 export interface DayPoint {
   /** `YYYY-MM-DD` (UTC). */
@@ -10,9 +13,7 @@ export interface DayPoint {
   costUsd: number;
 }
 
-const W = 760;
-const H = 280;
-const PAD = { top: 16, right: 16, bottom: 36, left: 64 };
+const PAD = { top: 16, right: 12, bottom: 36, left: 60 };
 
 /** A tick step of 1, 2 or 5 × 10^n giving at most `count` intervals up to `max`. */
 export function niceStep(max: number, count = 4): number {
@@ -23,10 +24,27 @@ export function niceStep(max: number, count = 4): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
+/** Dollars as an operator reads them: cents, whole dollars from $1,000, and 4 places under a cent. */
 export function usd(x: number): string {
   const abs = Math.abs(x);
-  const s = abs >= 100 ? abs.toFixed(0) : abs >= 1 ? abs.toFixed(2) : abs.toFixed(abs === 0 ? 0 : 3);
+  const s = abs >= 1000 ? Math.round(abs).toLocaleString('en-US') : abs === 0 || abs >= 0.01 ? abs.toFixed(2) : abs.toFixed(4);
   return `${x < 0 ? '−' : ''}$${s}`;
+}
+
+/** The element's width in CSS pixels, kept current. */
+function useWidth<E extends Element>(fallback: number): [RefObject<E | null>, number] {
+  const ref = useRef<E | null>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(([entry]) => {
+      if (entry) setWidth(Math.round(entry.contentRect.width));
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, width];
 }
 
 /**
@@ -34,6 +52,9 @@ export function usd(x: number): string {
  * <MarginChart points={[{ day: '2026-11-28', revenueUsd: 1.44, costUsd: 0.84 }]} />
  */
 export function MarginChart({ points }: { points: DayPoint[] }) {
+  const [ref, measured] = useWidth<HTMLElement>(760);
+  const W = Math.max(280, measured);
+  const H = W < 520 ? 220 : 280;
   const margins = points.map((p) => p.revenueUsd - p.costUsd);
   const top = Math.max(0, ...points.flatMap((p) => [p.revenueUsd, p.costUsd]), ...margins);
   const bottom = Math.min(0, ...margins);
@@ -48,14 +69,14 @@ export function MarginChart({ points }: { points: DayPoint[] }) {
   const cx = (i: number): number => PAD.left + slot * (i + 0.5);
   const ticks: number[] = [];
   for (let v = yMin; v <= yMax + step / 2; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
-  // Label at most ~10 days so that the dates never overlap.
-  const every = Math.max(1, Math.ceil(points.length / 10));
+  // A date label needs about 44 px: skip days so that they never overlap.
+  const every = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor(plotW / 44))));
   const line = points.map((_, i) => `${i === 0 ? 'M' : 'L'}${cx(i).toFixed(1)},${y(margins[i]!).toFixed(1)}`).join(' ');
   const total = points.reduce((a, p) => ({ r: a.r + p.revenueUsd, c: a.c + p.costUsd }), { r: 0, c: 0 });
 
   return (
-    <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="margin-chart-title margin-chart-desc" className="chart-svg" data-chart="margins">
+    <figure className="chart" ref={ref}>
+      <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="margin-chart-title margin-chart-desc" className="chart-svg" data-chart="margins">
         <title id="margin-chart-title">Revenue and upstream cost per day</title>
         <desc id="margin-chart-desc">
           {points.length} days: revenue {usd(total.r)}, upstream cost {usd(total.c)}, margin {usd(total.r - total.c)}.

@@ -31,7 +31,7 @@ function perDay(report: MarginReport): DayPoint[] {
   return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
 }
 
-const ratio = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+const ratio = (x: number | null): string => (x === null ? '—' : `${x < 0 ? '−' : ''}${Math.abs(x * 100).toFixed(1)}%`);
 
 /** Margins: what live videos earned against what the upstreams charged, per day, model and provider. */
 export function MarginsPage() {
@@ -115,7 +115,7 @@ export function MarginsPage() {
                           {r.uncosted ? ' *' : ''}
                         </td>
                         <td className={`num${r.marginUsd < 0 ? ' negative' : ''}`}>{usd(r.marginUsd)}</td>
-                        <td className="num" data-cell="margin-ratio">
+                        <td className={`num${r.marginRatio !== null && r.marginRatio < 0 ? ' negative' : ''}`} data-cell="margin-ratio">
                           {ratio(r.marginRatio)}
                         </td>
                       </tr>

@@ -135,7 +135,7 @@ export function ProvidersPage() {
               <ul className="provider-list">
                 {d.providers.map((p) => (
                   <li key={p.name} data-provider={p.name}>
-                    <strong>{engineLabel(p.name)}</strong> <span className="muted small">{p.kind === 'inline' ? 'renders here' : 'remote API'}</span>{' '}
+                    <strong>{engineLabel(p.name)}</strong> <span className="muted small">{p.kind === 'inline' ? 'renders test-key jobs on this server' : 'remote API'}</span>{' '}
                     {p.resting ? (
                       <>
                         <Pill tone="danger">Resting</Pill>{' '}
@@ -166,9 +166,9 @@ export function ProvidersPage() {
               <tbody>
                 {Object.entries(d.routes).map(([model, tiers]) => (
                   <tr key={model} data-model={model}>
-                    <th scope="row">
+                    <td>
                       <code>{model}</code>
-                    </th>
+                    </td>
                     <td>
                       {tiers.length === 0 ? (
                         <span className="muted">no live provider</span>

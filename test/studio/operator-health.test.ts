@@ -169,7 +169,7 @@ test('operator: Providers shows each provider, the routes and health per provide
     await nav.getByRole('link', { name: 'Providers' }).click();
     await page.getByRole('heading', { name: 'Providers', level: 1 }).waitFor();
     await page.locator('.provider-list [data-provider="minimax"]').getByText('Available').waitFor();
-    assert.match((await page.locator('.routes-table tr[data-model="hailuo-2.3"] td').textContent()) ?? '', /MiniMax/);
+    assert.match((await page.locator('.routes-table tr[data-model="hailuo-2.3"] ol.route').textContent()) ?? '', /MiniMax/);
     const row1h = page.locator('.health-table tr[data-provider="minimax"][data-model="hailuo-2.3"][data-window="1h"]');
     await row1h.waitFor();
     assert.equal(await row1h.locator('[data-cell="success"]').textContent(), `${(h1.successRate * 100).toFixed(h1.successRate === 1 ? 0 : 1)}%`);

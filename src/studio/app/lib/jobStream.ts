@@ -53,11 +53,11 @@ export function useJobFeed(id: string): JobFeed {
       onJob: (j) => setPushed(j),
     }).catch((err: unknown) => {
       if (ctrl.signal.aborted) return;
-      if (err instanceof StreamUnavailableError) {
-        setTransport('polling');
-        // Restart the resource so that its poll loop picks up the new schedule.
-        reloadBase();
-      }
+      // Unavailable (404, a buffering proxy, repeated drops) or anything unexpected: the page must
+      // not freeze, so it polls. Restarting the resource makes its loop take the new schedule.
+      if (!(err instanceof StreamUnavailableError)) console.info('job event stream failed; polling instead', err);
+      setTransport('polling');
+      reloadBase();
     });
     return () => ctrl.abort();
   }, [id, credential, initialFinished, reloadBase]);

@@ -3,4 +3,4 @@ import { register } from 'tsx/esm/api';
 
 register();
 const client = await import('../src/client/index.ts');
-export const { Reelay, ReelayError, JobFailedError, FINAL } = client;
+export const { Reelay, ReelayError, JobFailedError, FINAL, followJobEvents, SseParser, StreamUnavailableError } = client;

@@ -97,6 +97,8 @@ export async function generateCommand(args: Args): Promise<number> {
     const bar = new ProgressLine(process.stderr);
     const ac = new AbortController();
     const guard = new InterruptGuard(jobId, process.stdin, process.stderr);
+    // Follows the job's event stream (each event redraws the bar); polls when the server has none.
+    // Ctrl-C aborts either the same way: the signal ends the stream or the poll's sleep.
     const waiting = c.reelay.wait(jobId, {
       signal: ac.signal,
       firstDelayMs: 1000,

@@ -10,6 +10,9 @@
  * console.log(job.result?.videoUrl);
  */
 import type { GenerateBody } from '../http/dialects/apiframe/schema.js';
+import { followJobEvents, StreamUnavailableError } from './sse.js';
+
+export { followJobEvents, SseParser, StreamUnavailableError, type FollowJobOptions, type SseMessage } from './sse.js';
 
 export type JobStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
@@ -34,6 +37,10 @@ export interface Job {
   result: JobResult | null;
   error: string | null;
   errorCode: string | null;
+  /** Why a live job waits while it retries upstream; null otherwise. */
+  statusReason: string | null;
+  /** What makes the video: `sandbox` (test keys) or the upstream (`minimax`, `wavespeed`, `fal`, `replicate`); null before a live job is routed. */
+  engine: string | null;
   creditCost: number;
   webhookStatus: 'pending' | 'delivered' | 'failed' | null;
   input: Record<string, unknown>;
@@ -75,6 +82,20 @@ export interface ReelayOptions {
   apiKey: string;
   /** Per-request timeout; default 60 s. */
   timeoutMs?: number;
+}
+
+export interface WaitOptions {
+  /** Every state the job passes through (each event, or each poll). */
+  onProgress?: (job: Job) => void;
+  signal?: AbortSignal;
+  /** Give up after this long; default 30 min. */
+  timeoutMs?: number;
+  /** First poll delay when polling; default 2 s. */
+  firstDelayMs?: number;
+  /** `false` skips the event stream and polls; default true. */
+  stream?: boolean;
+  /** The stream was unavailable and waiting goes on by polling (the CLI says so). */
+  onFallback?: (err: StreamUnavailableError) => void;
 }
 
 export const FINAL: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -145,12 +166,36 @@ export class Reelay {
   }
 
   /**
-   * Polls until the job is final: first after 2 s, then ×1.5 up to 5 s (Apiframe's SDK schedule),
-   * honouring 429 Retry-After. Resolves with the job, rejects with `JobFailedError` when it ends
-   * without a video.
+   * Follows the job until it is final: through its event stream (`/v2/jobs/{id}/events`), or, when
+   * the stream is unavailable (an older server, a buffering proxy), by polling — first after 2 s,
+   * then ×1.5 up to 5 s (Apiframe's SDK schedule), honouring 429 Retry-After. Resolves with the
+   * job, rejects with `JobFailedError` when it ends without a video.
    */
-  async wait(id: string, opts: { onProgress?: (job: Job) => void; signal?: AbortSignal; timeoutMs?: number; firstDelayMs?: number } = {}): Promise<Job> {
+  async wait(id: string, opts: WaitOptions = {}): Promise<Job> {
     const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+    if (opts.stream !== false) {
+      const timeout = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+      const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+      try {
+        const job = await followJobEvents({
+          url: `${this.base}/v2/jobs/${encodeURIComponent(id)}/events`,
+          headers: { 'x-api-key': this.opts.apiKey },
+          signal,
+          ...(opts.onProgress ? { onJob: opts.onProgress } : {}),
+        });
+        if (job.status === 'COMPLETED') return job;
+        throw new JobFailedError(job);
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        if (timeout.aborted) throw new Error(`Timed out waiting for job ${id}`);
+        if (!(err instanceof StreamUnavailableError)) throw err;
+        opts.onFallback?.(err);
+      }
+    }
+    return this.poll(id, deadline, opts);
+  }
+
+  private async poll(id: string, deadline: number, opts: WaitOptions): Promise<Job> {
     let delay = opts.firstDelayMs ?? 2000;
     for (;;) {
       let job: Job;
@@ -173,7 +218,7 @@ export class Reelay {
   }
 
   /** Submits and waits: the whole round trip in one call. */
-  async run(model: string, input: GenerateInput, opts: { onProgress?: (job: Job) => void; signal?: AbortSignal; idempotencyKey?: string; firstDelayMs?: number } = {}): Promise<Job> {
+  async run(model: string, input: GenerateInput, opts: WaitOptions & { idempotencyKey?: string } = {}): Promise<Job> {
     const { jobId } = await this.submit(model, input, opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {});
     return this.wait(jobId, opts);
   }

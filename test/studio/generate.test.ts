@@ -69,6 +69,9 @@ test('text-to-video: sign in, camera move at the cursor, price, submit, live pro
     await choose(page, 'duration-6');
     await screenshot(page, 'generate-desktop');
 
+    // Every API request the page makes from here on: the job must be followed by its event stream.
+    const requests: string[] = [];
+    page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}`));
     await page.getByRole('button', { name: 'Generate video' }).click();
     await page.waitForURL(/\/studio\/jobs\/[0-9a-f-]{36}$/);
     const jobId = page.url().split('/').pop()!;
@@ -78,6 +81,10 @@ test('text-to-video: sign in, camera move at the cursor, price, submit, live pro
     assert.deepEqual([video.width, video.height], [1366, 768]);
     assert.ok(Math.abs(video.duration - 6) < 0.2, `duration ${video.duration}`);
     await page.getByText('Completed', { exact: true }).first().waitFor();
+    assert.ok(requests.includes(`GET /v2/jobs/${jobId}/events`), `the page opened the job's event stream: ${requests.join(', ')}`);
+    assert.equal(requests.filter((l) => l === `GET /v2/jobs/${jobId}`).length, 1, 'one read, then no polling while the stream works');
+    assert.equal(await page.locator('.job-title [data-engine]').textContent(), 'Sandbox preview', 'a test key\'s job says it is a sandbox preview');
+    assert.equal(await page.locator('[data-meta="engine"]').textContent(), 'Sandbox preview');
     assert.equal(await page.locator('[data-meta="dimensions"]').textContent(), '1366×768');
     const sha = await page.locator('code.hash').textContent();
     const job = await api(r.url, r.key, 'GET', `/v2/jobs/${jobId}`);
@@ -94,6 +101,7 @@ test('text-to-video: sign in, camera move at the cursor, price, submit, live pro
     const row = page.locator(`tr[data-job-id="${jobId}"]`);
     await row.waitFor();
     assert.equal(await row.getAttribute('data-status'), 'COMPLETED');
+    assert.equal(await row.locator('[data-engine="sandbox"]').textContent(), 'Sandbox preview');
     await screenshot(page, 'jobs-desktop');
     assert.deepEqual(s.unexpected(), []);
   } finally {

@@ -7,6 +7,7 @@ import './styles/controls.css';
 import './styles/feedback.css';
 import './styles/generate.css';
 import './styles/pages.css';
+import './styles/operator.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');

@@ -32,3 +32,36 @@ export function JobProgress({ status, progress }: { status: JobStatus; progress:
     </div>
   );
 }
+
+const ENGINE: Record<string, string> = {
+  sandbox: 'Sandbox preview',
+  minimax: 'MiniMax',
+  wavespeed: 'WaveSpeed',
+  fal: 'fal',
+  replicate: 'Replicate',
+};
+
+/** The engine's display name; an upstream added later shows under its own id. */
+export function engineLabel(engine: string): string {
+  return ENGINE[engine] ?? engine;
+}
+
+/** What makes the video: the sandbox (a test key's preview) or the upstream's name. Nothing before a live job is routed. */
+export function EngineBadge({ engine }: { engine: string | null }) {
+  if (!engine) return null;
+  return (
+    <span className={`badge engine ${engine === 'sandbox' ? 'tone-neutral' : 'tone-accent'}`} data-engine={engine} title={engine === 'sandbox' ? 'Made by the sandbox engine: a test key never calls an upstream' : `Made by ${engineLabel(engine)}`}>
+      {engineLabel(engine)}
+    </span>
+  );
+}
+
+/** Why a live job is still waiting (an upstream retry), shown while it waits. */
+export function StatusReason({ reason }: { reason: string | null }) {
+  if (!reason) return null;
+  return (
+    <span className="status-reason small" role="status">
+      {reason}
+    </span>
+  );
+}

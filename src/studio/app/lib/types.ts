@@ -118,3 +118,14 @@ export interface AdminAccount {
   disabled: boolean;
   credits: Record<KeyMode, Wallet>;
 }
+
+export type { MarginReport, MarginRow } from '../../../billing/index.js';
+export type { ProviderStats } from '../../../providers/index.js';
+import type { ProviderStats } from '../../../providers/index.js';
+
+/** `GET /admin/providers`: every provider, each model's route (tiers in order) and measured health. */
+export interface ProvidersReport {
+  providers: { name: string; kind: 'inline' | 'remote'; resting: { until: string; reason: string } | null }[];
+  routes: Record<string, { name: string; weight: number }[][]>;
+  stats: ProviderStats[];
+}

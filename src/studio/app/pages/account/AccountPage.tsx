@@ -8,37 +8,48 @@ import { KeysPanel } from './KeysPanel.js';
 import { LedgerPanel } from './LedgerPanel.js';
 import { WebhookSecretPanel } from './WebhookSecretPanel.js';
 
+const MODE_NOTE: Record<'live' | 'test', string> = {
+  test: 'This is a test key: its jobs are sandbox previews that cost test credits only. Keys, jobs, ledger and webhook secret shown here are the test ones; sign in with a live key to see the live ones.',
+  live: 'This is a live key: its jobs go to the upstreams and spend live credits. Keys, jobs, ledger and webhook secret shown here are the live ones; sign in with a test key to see the test ones.',
+};
+
+/**
+ * The signed-in key's wallet only: a key sees its own mode's credits (`/v2/me` holds just that
+ * one), so the other mode's balance is not shown even by an older server that sent both.
+ */
 function Balances() {
   const me = useMe();
   if (!me.data) return me.error ? <ErrorBanner error={me.error} /> : <Loading what="balances" />;
-  const modes = (['test', 'live'] as const).filter((m) => me.data!.credits[m]);
+  const mode = me.data.apiKey.mode;
+  const w = me.data.credits[mode];
   return (
     <section className="card" aria-labelledby="balance-title">
       <div className="card-head">
         <h2 className="card-title" id="balance-title">
-          Credits
+          {mode === 'live' ? 'Live' : 'Test'} credits
         </h2>
         <button type="button" className="btn btn-small btn-ghost" onClick={me.reload}>
           Refresh
         </button>
       </div>
-      <div className="wallets">
-        {modes.map((m) => {
-          const w = me.data!.credits[m]!;
-          return (
-            <div key={m} className={`wallet${m === me.data!.apiKey.mode ? ' current' : ''}`}>
-              <h3>{m === 'live' ? 'Live' : 'Test'} credits</h3>
-              <p className="wallet-available" data-wallet={m}>
-                {credits(w.available)}
-                <span className="muted small"> available</span>
-              </p>
-              <p className="muted small">
-                {credits(w.held)} held by unfinished jobs · {credits(w.spent)} spent
-              </p>
-            </div>
-          );
-        })}
-      </div>
+      {w ? (
+        <div className="wallets">
+          <div className="wallet current">
+            <p className="wallet-available" data-wallet={mode}>
+              {credits(w.available)}
+              <span className="muted small"> available</span>
+            </p>
+            <p className="muted small">
+              {credits(w.held)} held by unfinished jobs · {credits(w.spent)} spent
+            </p>
+          </div>
+        </div>
+      ) : (
+        <p className="muted">No {mode} credits yet.</p>
+      )}
+      <p className="muted small mode-note" data-mode-note={mode}>
+        {MODE_NOTE[mode]}
+      </p>
     </section>
   );
 }
@@ -85,7 +96,11 @@ export function AccountPage() {
         <p className="muted">
           {me.data ? (
             <>
-              {me.data.account.name} · <code>{me.data.account.id}</code> · signed in with <code>{me.data.apiKey.prefix}…</code>
+              {me.data.account.name} · <code>{me.data.account.id}</code> · signed in with{' '}
+              <span className={`badge ${me.data.apiKey.mode === 'live' ? 'tone-ok' : 'tone-warn'}`} data-key-mode={me.data.apiKey.mode}>
+                {me.data.apiKey.mode === 'live' ? 'Live' : 'Test'} key
+              </span>{' '}
+              <code>{me.data.apiKey.prefix}…</code>
             </>
           ) : (
             'Your credits, plan, keys and webhook secret.'

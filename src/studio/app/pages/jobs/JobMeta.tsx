@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import type { Job } from '../../lib/types.js';
 import { bytes, credits, dateTime, elapsed } from '../../lib/format.js';
 import { CopyButton } from '../../components/Buttons.js';
+import { engineLabel } from '../../components/StatusBadge.js';
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -24,6 +25,11 @@ export function JobMeta({ job }: { job: Job }) {
         <Row term="Credits">
           {credits(job.creditCost)} ({job.mode})
         </Row>
+        <Row term="Engine">
+          <span data-meta="engine">{job.engine ? engineLabel(job.engine) : 'Not routed yet'}</span>
+          {job.engine === 'sandbox' ? <span className="muted"> (a preview: test keys never call an upstream)</span> : null}
+        </Row>
+        {job.statusReason ? <Row term="Waiting because">{job.statusReason}</Row> : null}
         <Row term="Created">{dateTime(job.createdAt)}</Row>
         {job.completedAt ? <Row term="Finished">{dateTime(job.completedAt)}</Row> : null}
         {job.completedAt ? <Row term="Took">{elapsed(job.createdAt, job.completedAt)}</Row> : null}

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { useSession } from '../../lib/session.js';
-import { useResource } from '../../lib/resource.js';
+import { useJobFeed, type JobTransport } from '../../lib/jobStream.js';
 import { toApiError, type ApiError } from '../../lib/api.js';
 import type { Job } from '../../lib/types.js';
 import { promptOf } from '../../lib/format.js';
 import { ErrorBanner, Loading, EmptyState } from '../../components/Feedback.js';
 import { ConfirmButton } from '../../components/Buttons.js';
-import { StatusBadge, isFinished } from '../../components/StatusBadge.js';
+import { EngineBadge, StatusBadge, StatusReason, isFinished } from '../../components/StatusBadge.js';
 import { Link } from '../../components/Shell.js';
 import { useMe } from '../StudioShell.js';
 import { VideoPanel } from './VideoPanel.js';
@@ -43,11 +43,21 @@ function Actions({ job, onChanged }: { job: Job; onChanged: () => void }) {
   );
 }
 
+const LIVE: Record<JobTransport, string> = { connecting: 'Connecting…', stream: 'Live', polling: 'Checking every 2 s' };
+
+/** How the page follows the job: pushed by the event stream, or polled when the stream is unavailable. */
+function Live({ transport }: { transport: JobTransport }) {
+  return (
+    <span className={`live-indicator live-${transport}`} data-transport={transport} title={transport === 'polling' ? 'The live event stream is unavailable; polling instead' : 'Updates are pushed as they happen'}>
+      {LIVE[transport]}
+    </span>
+  );
+}
+
 /** One job: the player when it is done, live progress until then, its metadata, request and webhooks. */
 export function JobPage({ id }: { id: string }) {
-  const { api } = useSession();
   const me = useMe();
-  const job = useResource((s) => api.get<Job>(`/v2/jobs/${encodeURIComponent(id)}`, s), [api, id], (j) => (isFinished(j.status) ? null : 2000));
+  const job = useJobFeed(id);
   const status = job.data?.status;
   const reloadMe = me.reload;
   useEffect(() => {
@@ -71,8 +81,10 @@ export function JobPage({ id }: { id: string }) {
         <div className="job-title">
           <h1 className="truncate-2">{promptOf(j.input)}</h1>
           <p className="muted">
-            <StatusBadge status={j.status} /> {j.model} · <code>{j.id}</code>
+            <StatusBadge status={j.status} /> <EngineBadge engine={j.engine} /> {j.model} · <code>{j.id}</code>
+            {isFinished(j.status) ? null : <Live transport={job.transport} />}
           </p>
+          {isFinished(j.status) ? null : <StatusReason reason={j.statusReason} />}
         </div>
         <Actions job={j} onChanged={job.reload} />
       </div>

@@ -1,6 +1,6 @@
 import type { Job } from '../../lib/types.js';
 import { ago, credits, promptOf } from '../../lib/format.js';
-import { JobProgress, StatusBadge } from '../../components/StatusBadge.js';
+import { EngineBadge, JobProgress, StatusBadge, StatusReason } from '../../components/StatusBadge.js';
 import { Link } from '../../components/Shell.js';
 
 export function JobRow({ job }: { job: Job }) {
@@ -11,11 +11,12 @@ export function JobRow({ job }: { job: Job }) {
           <span className="job-prompt truncate">{promptOf(job.input)}</span>
         </Link>
         <span className="muted small">
-          {job.model} · <code>{job.id.slice(0, 8)}</code>
+          {job.model} · <code>{job.id.slice(0, 8)}</code> <EngineBadge engine={job.engine} />
         </span>
       </td>
       <td data-label="Status">
         <StatusBadge status={job.status} />
+        <StatusReason reason={job.statusReason} />
       </td>
       <td data-label="Progress">
         <JobProgress status={job.status} progress={job.progress} />

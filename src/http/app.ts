@@ -113,7 +113,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
       done(new AppError('invalid_json', 'The request body is not valid UTF-8'), undefined);
       return;
     }
-    parseJson(req, text, done);
+    void parseJson(req, text, done);
   });
 
   app.addHook('onRequest', async (req, reply) => {

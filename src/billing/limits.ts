@@ -16,7 +16,8 @@ export async function pruneRateWindows(q: Queryable): Promise<void> {
 }
 
 /**
- * The concurrency ceiling, checked exactly at the moment a job would start. Locking the account
+ * The concurrency ceiling, checked exactly at the moment a job would start. Counted per account
+ * AND mode: a leaked test key's renders must not hold back the account's live jobs. Locking the account
  * row serialises starts of one account across every worker process, so two workers cannot both
  * take the last slot. Returns true when the job may start.
  *
@@ -32,7 +33,8 @@ export async function mayStart(q: Queryable, accountId: string, jobId: string): 
   const ceiling = rows[0]?.concurrency ?? 1;
   const { rows: n } = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM jobs
-      WHERE account_id = $1 AND id <> $2 AND state IN ('submitting', 'running', 'finalizing')`,
+      WHERE account_id = $1 AND id <> $2 AND state IN ('submitting', 'running', 'finalizing')
+        AND mode = (SELECT mode FROM jobs WHERE id = $2)`,
     [accountId, jobId],
   );
   return (n[0]?.n ?? 0) < ceiling;

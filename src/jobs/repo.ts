@@ -65,8 +65,9 @@ export async function transition(
  * without waiting on each other; the lease makes a dead worker's jobs claimable again once it
  * lapses. `providers` restricts the claim (a worker without a free render slot claims no renders).
  *
- * Queued jobs are claimed only while their account is under its plan's concurrency ceiling, oldest
- * first per account, counting jobs in flight and queued jobs already claimed; the exact check is
+ * Queued jobs are claimed only while their account is under its plan's concurrency ceiling in
+ * their mode (test work never holds back live work: each mode has the plan's ceiling), oldest
+ * first per account and mode, counting jobs in flight and queued jobs already claimed; the exact check is
  * `mayStart` at the moment of starting. Excess jobs simply stay queued, in order.
  */
 export async function claimDue(
@@ -89,8 +90,8 @@ export async function claimDue(
       WHERE id IN (
         SELECT id FROM jobs WHERE id IN (
           SELECT c.id FROM (
-            SELECT j.id, j.account_id, j.state, j.next_run_at, j.created_at,
-                   row_number() OVER (PARTITION BY j.account_id, j.state = 'queued' ORDER BY j.created_at) AS rn
+            SELECT j.id, j.account_id, j.mode, j.state, j.next_run_at, j.created_at,
+                   row_number() OVER (PARTITION BY j.account_id, j.mode, j.state = 'queued' ORDER BY j.created_at) AS rn
               FROM jobs j
              WHERE j.state IN ('queued', 'submitting', 'running', 'finalizing')
                AND j.next_run_at <= now()
@@ -100,9 +101,9 @@ export async function claimDue(
           JOIN accounts acc ON acc.id = c.account_id
           JOIN plans p ON p.id = acc.plan_id
           LEFT JOIN (
-            SELECT account_id, count(*) AS n FROM jobs
+            SELECT account_id, mode, count(*) AS n FROM jobs
              WHERE state IN ('submitting', 'running', 'finalizing') OR (state = 'queued' AND lease_until > now())
-             GROUP BY account_id) f ON f.account_id = c.account_id
+             GROUP BY account_id, mode) f ON f.account_id = c.account_id AND f.mode = c.mode
           LEFT JOIN unnest($6::text[], $7::int[]) AS l(account_id, n) ON l.account_id = c.account_id
          WHERE c.state <> 'queued' OR c.rn <= p.concurrency - COALESCE(f.n, 0)
          ORDER BY COALESCE(l.n, 0), c.next_run_at, c.created_at
@@ -148,9 +149,9 @@ export async function nextDueAt(q: Queryable, providers: string[]): Promise<Date
        JOIN accounts acc ON acc.id = j.account_id
        JOIN plans p ON p.id = acc.plan_id
        LEFT JOIN (
-         SELECT account_id, count(*) AS n FROM jobs
+         SELECT account_id, mode, count(*) AS n FROM jobs
           WHERE state IN ('submitting', 'running', 'finalizing') OR (state = 'queued' AND lease_until > now())
-          GROUP BY account_id) f ON f.account_id = j.account_id
+          GROUP BY account_id, mode) f ON f.account_id = j.account_id AND f.mode = j.mode
       WHERE j.state IN ('queued', 'submitting', 'running', 'finalizing') AND j.provider = ANY($1::text[])
         AND (j.state <> 'queued' OR COALESCE(f.n, 0) < p.concurrency)`,
     [providers],

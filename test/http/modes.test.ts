@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { api } from '../support/reelay.js';
 import type { TestReelay } from '../support/reelay.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
-import { ADMIN, MM_KEY, liveAccount, startLive, submit } from '../providers/minimax-helpers.js';
+import { ADMIN, MM_KEY, liveAccount, startLive, submit, waitRow } from '../providers/minimax-helpers.js';
 
 let fake: FakeMinimax;
 let r: TestReelay;
@@ -145,4 +145,21 @@ test('the rate limit is per account and mode: a second key of the same mode shar
   assert.equal(minted.status, 429, 'a new key of the same account and mode does not reset the limit');
   assert.ok(Number(minted.headers.get('retry-after')) >= 1);
   assert.equal((await api(r.url, kLive, 'GET', '/v2/models')).status, 200, 'live traffic is not throttled by test traffic');
+});
+
+test('the concurrency ceiling is per mode: test renders filling the plan never hold back the account\'s live job', async () => {
+  const plan = await api(r.url, null, 'PUT', '/admin/plans/one', { name: 'One', monthlyCredits: 0, concurrency: 1, rateLimitPerMinute: 10_000 }, admin);
+  assert.ok([200, 201].includes(plan.status));
+  const acct = await api(r.url, null, 'POST', '/admin/accounts', { name: 'one-at-a-time', plan: 'one', testCredits: 1000, liveCredits: 1000, withKey: 'test' }, admin);
+  const id = (acct.body.account as { id: string }).id;
+  const t = String(acct.body.key);
+  const l = String((await api(r.url, null, 'POST', `/admin/accounts/${id}/keys`, { mode: 'live' }, admin)).body.key);
+  const tests: string[] = [];
+  for (let i = 0; i < 3; i++) tests.push(await submit(r, t, { prompt: `test render ${i} [[sandbox:delay=20]]` }));
+  const liveId = await submit(r, l, { prompt: 'live job behind test renders' });
+  const started = await waitRow(r, liveId, (row) => row.state !== 'queued', 10_000);
+  assert.notEqual(started.state, 'queued', 'the live job started while test jobs wait');
+  const { rows } = await r.reelay.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1::uuid[]) AND state = 'queued'`, [tests]);
+  assert.ok(rows[0]!.n >= 1, 'test jobs still wait behind their own ceiling of one');
+  for (const j of tests) await api(r.url, t, 'POST', `/v2/jobs/${j}/cancel`);
 });

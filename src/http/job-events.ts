@@ -173,7 +173,12 @@ function streamJob(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, firs
     if (!res.writableEnded) res.end();
   };
   const send = (v: JobView): void => {
-    if (v.version <= since || (last && v.version <= last.version)) return;
+    if (v.version <= since || (last && v.version <= last.version)) {
+      // Already seen (or a Last-Event-ID from the future): nothing to send, but a final job still
+      // ends the stream — it once stayed open for ever on a resume id above the job's version.
+      if (FINAL_STATES.includes(v.job.state)) end();
+      return;
+    }
     const data = renderOnce(deps, req, v);
     let type = 'state';
     if (FINAL_STATES.includes(v.job.state)) type = 'done';

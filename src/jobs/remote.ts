@@ -370,7 +370,8 @@ async function unreadable(d: RunnerDeps, owner: string, row: RemoteRow, provider
   const n = row.unreadable_downloads + 1;
   d.log.warn({ jobId: row.id, taskId: row.upstream_task_id, download: n, detail: err.message.slice(0, 2000) }, 'the downloaded file is not a readable video');
   if (n >= UNREADABLE_TRIES) {
-    const msg = `${label(provider)} delivered a file that is not a playable video (${provider.host ?? provider.name}, task ${row.upstream_task_id}; downloaded ${n} times)`;
+    // The task id is for the operator (logged above), not the customer.
+    const msg = `${label(provider)} delivered a file that is not a playable video (${provider.host ?? provider.name}; downloaded ${n} times)`;
     await failJob(d.db, d.events, row.id, owner, 'upstream_error', msg);
     return;
   }

@@ -144,3 +144,14 @@ test('200 waiters on one job cost no query while idle; one change reaches all of
   assert.equal(r.reelay.views.queries - idle, 1, 'one read for all 200');
   for (const s of streams) s.close();
 });
+
+test('regression: a Last-Event-ID above the job\'s version no longer keeps the stream open after the job ends', async () => {
+  const sub = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'future id [[sandbox:delay=30]]' });
+  const id = String(sub.body.jobId);
+  const stream = await openSse(`${r.url}/v2/jobs/${id}/events`, { 'x-api-key': r.key, 'last-event-id': '999999' });
+  assert.equal(stream.status, 200);
+  assert.equal((await api(r.url, r.key, 'POST', `/v2/jobs/${id}/cancel`)).status, 200);
+  // Nothing newer than 999999 exists, so no event comes; but the stream ends once the job is final.
+  assert.equal(await stream.next(10_000), null);
+  stream.close();
+});

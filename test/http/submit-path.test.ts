@@ -144,3 +144,9 @@ test('regression: list pages skipped jobs created in the same millisecond (the c
   } while (cursor && seen.length < 10);
   assert.deepEqual(seen.slice(0, 3), ids, 'the three, newest first, none skipped');
 });
+
+test('webhookUrl and webhook_url naming two different URLs is a 400, not a silent pick', async () => {
+  const res = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'two hooks', webhookUrl: 'http://127.0.0.1:9/a', webhook_url: 'http://127.0.0.1:9/b' });
+  assert.equal(res.status, 400);
+  assert.deepEqual(Object.keys(res.body.details as object).sort(), ['webhookUrl', 'webhook_url']);
+});

@@ -21,6 +21,11 @@ function jobId(id: string): string {
 export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
   app.post('/v2/videos/generate', { config }, async (req, reply) => {
     const body = parseOr400(generateBody, req.body);
+    if (body.webhookUrl !== undefined && body.webhook_url !== undefined && body.webhookUrl !== body.webhook_url) {
+      throw new AppError('validation_error', 'webhookUrl and webhook_url name two different URLs; send one of them', {
+        fields: { webhookUrl: ['Conflicts with webhook_url'], webhook_url: ['Conflicts with webhookUrl'] },
+      });
+    }
     const webhookUrl = body.webhookUrl ?? body.webhook_url;
     const { job, replayed } = await deps.jobs.submit({
       principal: principalOf(req),

@@ -150,3 +150,10 @@ test('webhookUrl and webhook_url naming two different URLs is a 400, not a silen
   assert.equal(res.status, 400);
   assert.deepEqual(Object.keys(res.body.details as object).sort(), ['webhookUrl', 'webhook_url']);
 });
+
+test('query parameters a route does not know are a 400, not silently ignored (?webhook[]= made a job with no webhook)', async () => {
+  const ws = await api(r.url, null, 'POST', '/api/v3/minimax/hailuo-2.3/t2v-standard?webhook[]=http://127.0.0.1:9/a', { prompt: 'array hook' }, { authorization: `Bearer ${r.key}` });
+  assert.equal(ws.status, 400, JSON.stringify(ws.body));
+  const list = await api(r.url, r.key, 'GET', '/v2/jobs?status[]=FAILED');
+  assert.equal(list.status, 400);
+});

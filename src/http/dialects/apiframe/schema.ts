@@ -69,4 +69,4 @@ export const listQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().optional(),
   })
-  .passthrough();
+  .strict();

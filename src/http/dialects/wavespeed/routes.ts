@@ -12,8 +12,14 @@ import { FINAL_STATES } from '../../../jobs/index.js';
 
 const config = { dialect: 'wavespeed' };
 
-/** `?webhook=` once, as a string; `?webhook=a&webhook=b` is a 400, not a silent pick. */
-function webhookParam(value: unknown): string | undefined {
+/**
+ * `?webhook=` once, as a string; `?webhook=a&webhook=b` is a 400, not a silent pick, and so is any
+ * other query parameter (`?webhook[]=…` once created a job with no webhook).
+ */
+function webhookParam(query: Record<string, unknown>): string | undefined {
+  const other = Object.keys(query).find((k) => k !== 'webhook');
+  if (other !== undefined) throw fieldError(other, `Unknown query parameter "${other}"; the only one is webhook`);
+  const value = query.webhook;
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw fieldError('webhook', 'Pass webhook once, as a URL');
   return value;
@@ -32,7 +38,7 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
   for (const v of VARIANTS) {
     app.post<{ Querystring: { webhook?: unknown } }>(`/api/v3/${WAVESPEED_PREFIX}/${v.slug}`, { config }, async (req, reply) => {
       const body = parseOr400(wavespeedBody, req.body);
-      const webhook = webhookParam(req.query.webhook);
+      const webhook = webhookParam(req.query as Record<string, unknown>);
       const { job } = await deps.jobs.submit({
         principal: principalOf(req),
         dialect: 'wavespeed',

@@ -1,7 +1,10 @@
 /**
  * Upstream status calls per completed job: Reelay's scheduled polling, Reelay with MiniMax
  * callbacks, and a naive poller that asks every 5 s (what peers do, peers.md §1.5), all against the
- * fake MiniMax with the same task durations (90-180 s, seeded) scaled down 30×.
+ * fake MiniMax with the same task durations scaled down 30×: log-normal around the typical 180 s
+ * (σ 0.1, seeded; bench/upstreams.ts explains why). Until issue 14 they were uniform over
+ * 90-180 s, which put the model's typical time at the slowest task; the other upstreams, and the
+ * lag to the job's completion, are in bench/upstreams.ts.
  *
  *   npx tsx bench/polls.ts            # prints a table
  *   import { runPollBench } from './bench/polls.js'   # the same numbers as JSON
@@ -11,6 +14,7 @@ import { api, waitForJob, type TestReelay } from '../test/support/reelay.js';
 import { freePort } from '../test/support/process.js';
 import { startFakeMinimax, type FakeMinimax } from '../test/support/minimax-server.js';
 import { liveAccount, startLive, MM_KEY } from '../test/providers/minimax-helpers.js';
+import { completionSeconds } from './upstreams.js';
 
 export interface PollBenchOptions {
   /** Jobs per scenario. */
@@ -36,18 +40,6 @@ export interface PollBenchResult {
   scale: number;
   taskSecondsRange: [number, number];
   scenarios: ScenarioResult[];
-}
-
-/** Mulberry32: a tiny deterministic PRNG, so durations repeat across scenarios and runs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -76,8 +68,7 @@ function summarize(name: string, fake: FakeMinimax, taskIds: string[], completed
 
 /** Durations in bench milliseconds, by job index (prompt `#job-<i>`). */
 function durationsFor(o: Required<PollBenchOptions>): number[] {
-  const rnd = prng(o.seed);
-  return Array.from({ length: o.jobs }, () => ((90 + 90 * rnd()) * 1000) / o.scale);
+  return completionSeconds(o.jobs, o.seed, 0.1).map((s) => (s * 1000) / o.scale);
 }
 
 function planByPrompt(durations: number[]): (body: Record<string, unknown>) => { durationMs: number } {
@@ -170,7 +161,8 @@ export async function runPollBench(opts: PollBenchOptions = {}): Promise<PollBen
     await reelayScenario('reelay + MiniMax callbacks', o, durations, true),
     await naiveScenario(o, durations),
   ];
-  return { scale: o.scale, taskSecondsRange: [90, 180], scenarios };
+  const sorted = durations.map((d) => (d * o.scale) / 1000).sort((a, b) => a - b);
+  return { scale: o.scale, taskSecondsRange: [round(sorted[0] ?? 0), round(sorted.at(-1) ?? 0)], scenarios };
 }
 
 function table(res: PollBenchResult): string {
@@ -191,5 +183,5 @@ function table(res: PollBenchResult): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const res = await runPollBench();
-  process.stdout.write(`Generations of 90-180 s (seeded), every time scaled down ${res.scale}×; lags reported in real seconds.\n\n${table(res)}\n`);
+  process.stdout.write(`Generations of ${res.taskSecondsRange.join('-')} s (log-normal around 180 s, seeded), every time scaled down ${res.scale}×; lags reported in real seconds.\n\n${table(res)}\n`);
 }

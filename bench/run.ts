@@ -4,7 +4,7 @@
  * bench/results.json. Not part of `npm test`.
  *
  *   npm run bench                          everything (about 8–10 minutes on 2 cores)
- *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, render, idle, waiters
+ *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, upstreams, render, idle, waiters
  *   npm run bench -- --quick               short cases, for trying the bench itself (figures are noisier)
  *
  * PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test. The bench
@@ -23,7 +23,7 @@ import { runWaitersBench } from './waiters.js';
 import { tableOf, toMarkdown } from './table.js';
 import { parseBenchArgs } from './args.js';
 
-const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'render', 'idle', 'waiters'] as const;
+const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'upstreams', 'render', 'idle', 'waiters'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A bench file another helper owns, loaded only if it exists: `{ fn }`, or why not. */
@@ -107,6 +107,11 @@ async function main(): Promise<void> {
   await attempt('polls', async () => {
     const m = await optional('polls.ts', 'runPollBench');
     return 'fn' in m ? m.fn() : { notAvailable: m.missing };
+  });
+  // Per upstream (MiniMax, WaveSpeed, fal, Replicate), polling and callbacks (bench/upstreams.ts, ~4 min); in results.json.
+  await attempt('upstreams', async () => {
+    const m = await optional('upstreams.ts', 'runUpstreamBench');
+    return 'fn' in m ? m.fn(quick ? { jobs: 10, scale: 30 } : {}) : { notAvailable: m.missing };
   });
   await attempt('render', async () => {
     const m = await optional('render.ts', 'runRenderBench');

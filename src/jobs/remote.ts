@@ -19,8 +19,8 @@ import { UnreadableVideo } from './finalize.js';
 import { acceptSubmit, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit, settleCutOffSubmits } from './submits.js';
 import { PROGRESS_STEP } from './events.js';
 
-/** The job row with the poll counter of migration 004. */
-type RemoteRow = JobRow & { upstream_polls: number };
+/** The job row with the poll counter of migration 004, and the due time it was claimed at. */
+type RemoteRow = JobRow & { upstream_polls: number; next_run_at: Date };
 
 /** The lease was lost mid-step (canceled, swept, taken over): stop without touching the job. */
 class LostLease extends Error {}
@@ -196,7 +196,8 @@ async function poll(d: RunnerDeps, owner: string, row: RemoteRow, provider: Remo
   if (progress !== undefined && progress > row.progress) {
     await reportProgress(d, row, owner, progress, { value: Math.floor(row.progress / PROGRESS_STEP) });
   }
-  await schedulePoll(d.db, row.id, owner, new Date(Date.now() + provider.nextPollDelayMs(model, polls)), polls);
+  // The claimed due time lets a callback that arrived during this poll keep the job due.
+  await schedulePoll(d.db, row.id, owner, new Date(Date.now() + provider.nextPollDelayMs(model, polls)), polls, row.next_run_at);
   return null;
 }
 

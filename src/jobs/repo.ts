@@ -197,12 +197,20 @@ export async function setStatusReason(q: Queryable, id: string, reason: string |
   await q.query(`UPDATE jobs SET status_reason = $2 WHERE id = $1 AND state IN ('queued', 'submitting', 'running', 'finalizing')`, [id, reason?.slice(0, 300) ?? null]);
 }
 
-/** After a status poll that found the task unfinished: counts the poll, clears the error streak, sleeps until `nextRunAt`. */
-export async function schedulePoll(q: Queryable, id: string, owner: string, nextRunAt: Date, polls: number): Promise<boolean> {
+/**
+ * After a status poll that found the task unfinished: counts the poll, clears the error streak,
+ * sleeps until `nextRunAt`. Unless a callback came while the poll was out (`pollNow` moved
+ * `next_run_at` past `claimedDueAt`, the due time the job was claimed at): the task may have
+ * finished after the upstream answered, so the job stays due now instead of sleeping through
+ * the one hint it will get.
+ */
+export async function schedulePoll(q: Queryable, id: string, owner: string, nextRunAt: Date, polls: number, claimedDueAt?: Date): Promise<boolean> {
   const res = await q.query(
-    `UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_run_at = $3, upstream_polls = $4, attempts = 0, status_reason = NULL, updated_at = now()
+    `UPDATE jobs SET lease_owner = NULL, lease_until = NULL,
+            next_run_at = CASE WHEN $5::timestamptz IS NOT NULL AND date_trunc('milliseconds', next_run_at) > $5::timestamptz THEN now() ELSE $3 END,
+            upstream_polls = $4, attempts = 0, status_reason = NULL, updated_at = now()
       WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
-    [id, owner, nextRunAt, polls],
+    [id, owner, nextRunAt, polls, claimedDueAt ?? null],
   );
   return res.rowCount === 1;
 }
@@ -236,11 +244,14 @@ export async function failover(q: Queryable, id: string, owner: string, provider
  * A provider callback said task `taskId` changed: make its job due now. Only a running job moves,
  * and only earlier, so a flood of (forged or repeated) callbacks cannot do more than bring a poll
  * forward; the poll itself decides what happened. Returns the job id, or null for unknown tasks.
+ * A job a worker holds (its poll may be out right now) is marked too: `next_run_at` moves from its
+ * claimed due time to now, and `schedulePoll` then keeps it due instead of putting it to sleep.
  */
 export async function pollNow(q: Queryable, provider: string, taskId: string): Promise<string | null> {
   const { rows } = await q.query<{ id: string }>(
     `UPDATE jobs SET next_run_at = now()
-      WHERE provider = $1 AND upstream_task_id = $2 AND state = 'running' AND next_run_at > now()
+      WHERE provider = $1 AND upstream_task_id = $2 AND state = 'running'
+        AND (next_run_at > now() OR lease_until > now())
       RETURNING id`,
     [provider, taskId],
   );

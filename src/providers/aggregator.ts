@@ -77,7 +77,15 @@ export async function imageRef(o: AggregatorOptions, image: NonNullable<Provider
   return `data:${image.mime};base64,${bytes.toString('base64')}`;
 }
 
-/** MiniMax's schedule (first poll at 0.6 × typical, then backing off), stretched while callbacks are on. */
+/**
+ * MiniMax's schedule (schedule.ts: first poll at 0.9 × typical, every 0.045 × typical to 1.4 ×
+ * typical, then backing off) with the aggregators' 5 s floor and 30 s ceiling
+ * (`REELAY_UPSTREAM_POLL_*`), so a 180 s task is asked at 162, 170.1, 178.2 … s and a Fast one
+ * (90 s) at 81, 86, 91 … s. While
+ * webhooks are on it runs as for a model twice as slow: the first poll at 1.8 × typical is past
+ * nearly every completion, so a job costs the one poll its webhook asks for, and a lost webhook
+ * is still noticed.
+ */
 export function aggregatorPollDelay(o: AggregatorOptions, model: ModelSpec, pollsSoFar: number): number {
   const s = { ...DEFAULT_POLL_SCHEDULE, ...o.poll };
   return pollDelayMs(o.typicalMs(model) * (o.callbackUrl ? CALLBACK_FALLBACK_STRETCH : 1), pollsSoFar, s);

@@ -84,6 +84,30 @@ test('callbacks are hints, never trusted: a forged "Success" for an unknown task
   fake.plan = () => ({ durationMs: 1000 });
 });
 
+test('a callback that arrives while the job\'s poll is out is not lost: the job stays due and is polled again at once', async () => {
+  const a = await liveAccount(r);
+  fake.plan = (b) => ({ durationMs: String(b.prompt).includes('#race') ? 120_000 : 1000 });
+  const id = await submit(r, a.key, { prompt: 'a ferry at dusk #race' });
+  const running = await waitRow(r, id, (row) => row.state === 'running');
+  const task = running.upstream_task_id!;
+  const url = callbackUrlOf('#race');
+  const hint = { task_id: task, status: 'Success', file_id: '123', base_resp: { status_code: 0, status_msg: 'success' } };
+  // The poll the first hint brings forward hangs 1.5 s upstream (within the 2 s client timeout);
+  // the second hint lands meanwhile.
+  fake.inject('query', { kind: 'slow', delayMs: 1500 });
+  const queries = fake.count('query', task);
+  assert.equal((await api(url, null, 'POST', '', hint)).status, 200);
+  for (let i = 0; i < 100 && fake.count('query', task) === queries; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(fake.count('query', task), queries + 1, 'the first hint\'s poll is out');
+  assert.equal((await api(url, null, 'POST', '', hint)).status, 200);
+  // Upstream said Processing to the slow poll; without the mark the job would sleep ~100 s.
+  const after = await waitRow(r, id, (row) => row.upstream_polls === running.upstream_polls + 2, 10_000);
+  assert.equal(after.state, 'running', 'MiniMax itself said Processing');
+  assert.equal(fake.count('query', task), queries + 2, 'one more poll, for the hint that came during the first');
+  assert.ok(after.next_run_at.getTime() > Date.now() + 10_000, 'then back on its schedule');
+  fake.plan = () => ({ durationMs: 1000 });
+});
+
 test('when MiniMax cannot reach the callback URL (2013 "fail to check callback url"), the job is sent again without one, and polling takes over', async () => {
   const a = await liveAccount(r);
   fake.breakChallenges = 1;

@@ -52,25 +52,49 @@ test('routing table: test keys always get the sandbox; live keys the first healt
   assert.equal(reg.pick('hailuo-2.3', 'live'), 'minimax', 'the cooldown ends by itself');
 });
 
-test('poll schedule: ≤ 8 status calls for a 180 s generation (6 at most jitter), a Fast job at 90 s in 4, and a 10-minute straggler in ≤ 16', () => {
+test('poll schedule: a 180 s generation in 3 status calls (≤ 4 at any jitter), a Fast job at 90 s in 2, a 10-minute straggler in ≤ 18', () => {
   const standard = findModel('hailuo-2.3')!;
-  const pollsUntil = (typicalMs: number, doneMs: number, random: () => number): number => {
-    let t = 0;
-    for (let n = 0; ; n++) {
-      t += pollDelayMs(typicalMs, n, DEFAULT_POLL_SCHEDULE, random);
-      if (t >= doneMs) return n + 1;
-    }
-  };
   const typical = standard.typicalSeconds * 1000;
   for (const random of [() => 0, () => 0.5, () => 0.999]) {
-    assert.ok(pollsUntil(typical, 180_000, random) <= 8, `180 s: ${pollsUntil(typical, 180_000, random)}`);
+    assert.ok(pollsUntil(typical, 180_000, random).calls <= 4, `180 s: ${pollsUntil(typical, 180_000, random).calls}`);
   }
-  assert.equal(pollsUntil(typical, 180_000, () => 0.5), 6);
-  assert.equal(pollsUntil(90_000, 90_000, () => 0.5), 4);
-  assert.ok(pollsUntil(typical, 600_000, () => 0.5) <= 16);
+  assert.equal(pollsUntil(typical, 180_000, () => 0.5).calls, 3);
+  assert.equal(pollsUntil(90_000, 90_000, () => 0.5).calls, 2);
+  assert.ok(pollsUntil(typical, 600_000, () => 0.5).calls <= 18);
+  // Nothing before 0.9 × typical: a task cannot be done that early often enough to pay for a call.
+  assert.equal(pollDelayMs(typical, 0, DEFAULT_POLL_SCHEDULE, () => 0.5), 162_000);
   // Never faster than MiniMax's recommended 10 s after the first, minus jitter.
   for (let n = 1; n < 30; n++) assert.ok(pollDelayMs(typical, n, DEFAULT_POLL_SCHEDULE, () => 0) >= 9000);
+  // Backing off past 1.4 × typical, up to the ceiling.
+  assert.equal(pollDelayMs(typical, 10, DEFAULT_POLL_SCHEDULE, () => 0.5), 15_000);
+  assert.equal(pollDelayMs(typical, 40, DEFAULT_POLL_SCHEDULE, () => 0.5), 60_000);
 });
+
+test('poll schedule meets issue 14\'s polling goal in numbers: completions log-normal around typical (σ 0.1) → ≤ 4 status calls and lag mean ≤ 6 s', () => {
+  const typical = 180_000;
+  let seed = 7;
+  const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  let calls = 0;
+  let lag = 0;
+  const n = 5000;
+  for (let i = 0; i < n; i++) {
+    const z = Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    const r = pollsUntil(typical, typical * Math.exp(0.1 * z), rnd);
+    calls += r.calls;
+    lag += r.lagMs;
+  }
+  assert.ok(calls / n <= 4, `calls/job ${calls / n}`);
+  assert.ok(lag / n <= 6000, `lag mean ${lag / n} ms`);
+});
+
+/** Status calls until a task done at `doneMs` is seen, and how late it is seen. */
+function pollsUntil(typicalMs: number, doneMs: number, random: () => number): { calls: number; lagMs: number } {
+  let t = 0;
+  for (let n = 0; ; n++) {
+    t += pollDelayMs(typicalMs, n, DEFAULT_POLL_SCHEDULE, random);
+    if (t >= doneMs) return { calls: n + 1, lagMs: t - doneMs };
+  }
+}
 
 test('MiniMax codes map to Reelay error classes', () => {
   for (const c of [1002, 1039, 1041, 2045]) {

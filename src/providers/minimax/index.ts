@@ -182,8 +182,8 @@ export class MinimaxProvider implements RemoteProvider {
 
   /**
    * While MiniMax calls back, polling is only the fallback for a lost callback: the schedule runs
-   * as for a model twice as slow (first poll at 1.2 × typical: 216 s for standard, past most
-   * generations), so a job normally costs the one poll its callback asks for.
+   * as for a model twice as slow (first poll at 1.8 × typical: 324 s for standard, past nearly
+   * every generation), so a job normally costs the one poll its callback asks for.
    */
   nextPollDelayMs(model: ModelSpec, pollsSoFar: number): number {
     const callbacksOn = this.o.callbackUrl !== null && Date.now() >= this.callbackOffUntil;

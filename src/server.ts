@@ -113,6 +113,7 @@ export async function createReelay(config: Config): Promise<Reelay> {
       events,
       checkWebhookUrl: (url, field) => webhooks.service.checkUrl(url, field),
       views,
+      onUpstreamCancelError: (provider, taskId, err) => log.warn({ provider, taskId, err }, 'upstream cancel of a canceled job failed; the task may run on at the operator\'s cost'),
       deadlineSeconds: (m) => config.modelTimings[m.id]?.deadlineSeconds ?? m.deadlineSeconds,
     });
     const callbacks = callbackToken ? providerCallbacks({ db, providers, wakeup, log, token: callbackToken }) : undefined;

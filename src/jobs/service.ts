@@ -49,6 +49,8 @@ export class JobService {
       wakeup: Wakeup;
       urlPolicy: UrlPolicy;
       events: JobEventSink;
+      /** Told when asking an upstream to stop a canceled job's task failed (for the log). */
+      onUpstreamCancelError?: ((provider: string, taskId: string, err: unknown) => void) | undefined;
       /** Job reads answered from memory, kept fresh by the jobs' own change notifications. */
       views?: JobViews | undefined;
       /** Throws `url_not_allowed` (details under `field`) unless webhooks may go to `url`. */
@@ -233,10 +235,18 @@ export class JobService {
     return { jobs: page.map(rowToJob), nextCursor };
   }
 
+  /** Fire and forget: the customer's cancel is done; a failed upstream cancel only costs the operator. */
+  private cancelUpstream(providerName: string, taskId: string): void {
+    const p = this.deps.providers.names().includes(providerName) ? this.deps.providers.get(providerName) : null;
+    if (p?.kind !== 'remote' || !p.cancel) return;
+    p.cancel(taskId, AbortSignal.timeout(UPSTREAM_CANCEL_TIMEOUT_MS)).catch((err: unknown) => this.deps.onUpstreamCancelError?.(providerName, taskId, err));
+  }
+
   /**
    * Cancels a job that has not finished. Queued work is dropped and its hold released at once; a
-   * render in progress stops at its next heartbeat. MiniMax offers no cancel call, so a job already
-   * sent upstream is released for the customer and the upstream cost is the operator's.
+   * render in progress stops within a second. A job already sent upstream is released for the
+   * customer; the upstream is asked to stop the task where it has a cancel call (WaveSpeed, fal,
+   * Replicate), best effort after the commit. MiniMax has none: that upstream cost is the operator's.
    */
   async cancel(scope: Scope, id: string): Promise<{ job: Job; canceled: boolean }> {
     const job = await this.get(scope, id);
@@ -256,9 +266,12 @@ export class JobService {
     // Read it back (the event sink may have changed columns after the swap), not from a view
     // cached before this commit: on a server our own NOTIFY can arrive after COMMIT returns.
     this.deps.views?.invalidate(job.id);
+    if (row && job.upstreamTaskId && job.provider) this.cancelUpstream(job.provider, job.upstreamTaskId);
     return { job: await this.get(scope, job.id), canceled: row !== null };
   }
 }
+
+const UPSTREAM_CANCEL_TIMEOUT_MS = 10_000;
 
 const CURSOR_AT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 

@@ -6,10 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitForJob, type TestReelay } from '../support/reelay.js';
+import { api, waitForJob, type TestReelay } from '../support/reelay.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
 import { startFakeFal, type FakeFal } from '../support/fal-server.js';
-import { jobRow, ledgerOf, liveAccount, startLive, submit, MM_KEY } from './minimax-helpers.js';
+import { jobRow, ledgerOf, liveAccount, startLive, submit, waitRow, MM_KEY } from './minimax-helpers.js';
 
 const FAL_KEY = 'fal-live-id:fal-live-secret';
 let mm: FakeMinimax;
@@ -89,4 +89,24 @@ test('a content-policy refusal is not retried elsewhere: the job fails, refunded
   assert.deepEqual(await ledgerOf(r, id), ['hold:48', 'release:48']);
   assert.equal(fal.submits.filter((s) => String(s.body.prompt ?? '').includes('a refused prompt')).length, 0);
   assert.deepEqual(await routeOf(id), ['minimax:refused:content_policy']);
+});
+
+test('a customer\'s cancel of a job fal has accepted asks fal to stop the task, and releases the credits', async () => {
+  await new Promise((res) => setTimeout(res, 2500)); // MiniMax's rest (if any) is over
+  mm.inject('create', { kind: 'code', code: 2049, msg: 'invalid api key' }); // so the job lands on fal
+  const plan = fal.plan;
+  fal.plan = () => ({ durationMs: 60_000 }); // long enough to be canceled mid-task
+  let id: string;
+  let row: Awaited<ReturnType<typeof waitRow>>;
+  try {
+    id = await submit(r, key, { prompt: 'cancel me at fal' });
+    row = await waitRow(r, id, (x) => x.provider === 'fal' && x.upstream_task_id !== null, 20_000);
+  } finally {
+    fal.plan = plan;
+  }
+  assert.equal((await api(r.url, key, 'POST', `/v2/jobs/${id}/cancel`)).status, 200);
+  const deadline = Date.now() + 10_000;
+  while (fal.count('cancel', row.upstream_task_id!) === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(fal.count('cancel', row.upstream_task_id!), 1, 'fal was asked to cancel the task');
+  assert.deepEqual(await ledgerOf(r, id), ['hold:48', 'release:48']);
 });

@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     requestIdHeader: false,
     clientErrorHandler: answerClientError,
     // Path parameters longer than Fastify's default 100 characters were a 414 in Fastify's words.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // A URL Fastify cannot decode (`/v2/jobs/%C0`) is the caller's mistake, in the caller's envelope.
     frameworkErrors: (err, req, reply) => {
       const appErr = err.statusCode !== undefined && err.statusCode >= 500 ? new AppError('internal', `Internal error; quote request id ${req.id} when reporting it`) : new AppError('validation_error', `Malformed request: ${err.message.slice(0, 200)}`);

@@ -32,7 +32,7 @@ async function until<T>(fn: () => Promise<T | undefined>, ms = 1000): Promise<T 
   return undefined;
 }
 
-test('a read is one query, then none; a change is read back once and seen by the next get', async () => {
+test('a read is one query, then none; a change is read back (once, or twice when a get races the batch) and seen by the next get', async () => {
   const id = await submit();
   const views = r.reelay.views;
   const q0 = views.queries;
@@ -43,7 +43,10 @@ test('a read is one query, then none; a change is read back once and seen by the
   await r.reelay.db.query(`UPDATE jobs SET state = 'running', progress = 30 WHERE id = $1`, [id]);
   const seen = await until(async () => ((await views.get(id))?.job.progress === 30 ? true : undefined));
   assert.ok(seen, 'the change is visible');
-  assert.ok(views.queries - q0 <= 2, `${views.queries - q0} queries`);
+  // The first read, then the change: the notification's batched read back, plus at most one read
+  // of a get() that lands after the announcement and before that batch returns (seen on a loaded
+  // CI machine; it is not coalesced with the batch).
+  assert.ok(views.queries - q0 <= 3, `${views.queries - q0} queries`);
   const v = (await views.get(id))!;
   assert.ok(v.version > first!.version);
   // Lease bookkeeping is not a visible change: no version bump, no notification.

@@ -98,3 +98,21 @@ export function withQuery(url: string, name: string, value: string): string {
   return u.href;
 }
 
+
+/**
+ * A webhook check against a key the upstream rotates: the cached key first, then (the key may
+ * have been rotated since we fetched it) a fresh one, once. A key that cannot be had refuses the
+ * webhook (401) and polling carries the job. The three aggregators share this order.
+ *
+ * @example
+ * return verifyWithKey((fresh) => this.signingKey(fresh), (key) => hmacMatches(key), this.o.log, 'Replicate');
+ */
+export async function verifyWithKey<K>(load: (fresh: boolean) => Promise<K>, check: (key: K) => boolean, log: AggregatorOptions['log'], label: string): Promise<boolean> {
+  try {
+    if (check(await load(false))) return true;
+    return check(await load(true));
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, `${label} webhook not verified: no signing key`);
+    return false;
+  }
+}

@@ -7,7 +7,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../../catalog/index.js';
-import { aggregatorPollDelay, endpointVariant, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
+import { aggregatorPollDelay, endpointVariant, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
 import { asObject, freshTimestamp, header, streamVideo, UpstreamClient, type Json } from '../upstream.js';
@@ -184,13 +184,7 @@ export class FalProvider implements RemoteProvider {
     const message = Buffer.from(`${reqId}\n${userId}\n${ts}\n${createHash('sha256').update(raw).digest('hex')}`);
     const signature = Buffer.from(sig, 'hex');
     const check = (keys: KeyObject[]): boolean => keys.some((k) => verify(null, message, k, signature));
-    try {
-      if (check(await this.publicKeys(false))) return true;
-      return check(await this.publicKeys(true));
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'fal webhook not verified: no key set');
-      return false;
-    }
+    return verifyWithKey((fresh) => this.publicKeys(fresh), check, this.o.log, 'fal');
   }
 
   /** `{request_id, status: OK|ERROR, payload}`: a hint to poll; the result call decides. */

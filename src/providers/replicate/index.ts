@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../../catalog/index.js';
-import { aggregatorPollDelay, endpointVariant, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
+import { aggregatorPollDelay, endpointVariant, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
 import { asObject, freshTimestamp, header, streamVideo, UpstreamClient, type Json } from '../upstream.js';
@@ -141,13 +141,7 @@ export class ReplicateProvider implements RemoteProvider {
       const want = createHmac('sha256', key).update(`${id}.${ts}.${raw}`).digest();
       return given.some((g) => g.length === want.length && timingSafeEqual(g, want));
     };
-    try {
-      if (check(await this.signingKey(false))) return true;
-      return check(await this.signingKey(true));
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'Replicate webhook not verified: no signing key');
-      return false;
-    }
+    return verifyWithKey((fresh) => this.signingKey(fresh), check, this.o.log, 'Replicate');
   }
 
   /** The body is the prediction: a hint to poll it. */

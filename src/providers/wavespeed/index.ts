@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../../catalog/index.js';
-import { aggregatorPollDelay, endpointVariant, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
+import { aggregatorPollDelay, endpointVariant, verifyWithKey, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
 import { asObject, freshTimestamp, header, streamVideo, UpstreamClient, type Json } from '../upstream.js';
@@ -148,14 +148,7 @@ export class WavespeedProvider implements RemoteProvider {
       const want = createHmac('sha256', secret.replace(/^whsec_/, '')).update(`${id}.${ts}.${raw}`).digest();
       return given.some((g) => g.length === want.length && timingSafeEqual(g, want));
     };
-    try {
-      if (check(await this.webhookSecret(false))) return true;
-      // The secret may have been rotated since we fetched it.
-      return check(await this.webhookSecret(true));
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'WaveSpeed webhook not verified: no secret');
-      return false;
-    }
+    return verifyWithKey((fresh) => this.webhookSecret(fresh), check, this.o.log, 'WaveSpeed');
   }
 
   /** The body is the bare prediction object; it only makes the task's job poll now. */

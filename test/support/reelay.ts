@@ -111,3 +111,23 @@ export async function waitForJob(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }
 }
+
+/**
+ * Repeats `call` until its status is `want` or `withinMs` passes, and returns the last answer with
+ * how long it took. For changes that reach a process by notification (a revoke written in SQL goes
+ * through a trigger and LISTEN, which is asynchronous by design): the caller asserts the status, and
+ * the bound is the promise being tested, not a sleep.
+ */
+export async function statusWithin(
+  call: () => Promise<{ status: number; body: Record<string, unknown> }>,
+  want: number,
+  withinMs: number,
+): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
+  const started = Date.now();
+  for (;;) {
+    const res = await call();
+    const ms = Date.now() - started;
+    if (res.status === want || ms > withinMs) return { ...res, ms };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test-results/**', 'src/studio/dist/**', 'bin/**', 'scripts/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'dist.tmp-*/**', 'node_modules/**', 'data/**', 'test-results/**', 'src/studio/dist/**', 'bin/**', 'scripts/**', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: no build step between `npm install` and use.
-import { register } from 'tsx/esm/api';
+// Runs the compiled server in dist/ when it was built from the sources as they are now (`npm start`
+// and `npm test` build it first when stale: scripts/build-server.mjs), else the TypeScript sources
+// through tsx, so that nothing ever needs a build step by hand and an old build never runs.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtIsCurrent } from '../scripts/source-stamp.mjs';
 
-register();
-await import('../src/cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+if (builtIsCurrent(root)) {
+  await import('../dist/cli/main.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './types.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+// Named from the package root, so that the compiled copy (dist/db/migrate.js, same depth) reads the
+// same files: the .sql files are not copied into dist/.
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/db/migrations/', import.meta.url));
 
 /**
  * Applies the numbered `migrations/*.sql` files not yet applied, each in its own transaction.

@@ -16,8 +16,11 @@ export interface StudioDeps {
   studioDir?: string;
 }
 
-/** Where `scripts/build-studio.mjs` writes the build. */
-export const DEFAULT_STUDIO_DIR = fileURLToPath(new URL('./dist/', import.meta.url));
+/**
+ * Where `scripts/build-studio.mjs` writes the build: named from the package root, so that the
+ * compiled server (dist/studio/index.js, at the same depth) serves the same files.
+ */
+export const DEFAULT_STUDIO_DIR = fileURLToPath(new URL('../../src/studio/dist/', import.meta.url));
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

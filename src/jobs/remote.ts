@@ -95,9 +95,10 @@ async function waitOut(d: RunnerDeps, owner: string, row: RemoteRow, provider: R
 }
 
 /**
- * Sends the create, at most twice in the job's life when the first one's outcome is unknown: each
- * create is recorded before it is sent, so a crash mid-call leaves a trace, and a resubmit after
- * an ambiguous one is logged, counted and listed for the operator as a possible duplicate.
+ * Sends the create, at most twice in the job's life when the first one's outcome is unknown (to the
+ * same provider, or the next of the route after a failover): each create is recorded before it is
+ * sent, so a crash mid-call leaves a trace, and a resubmit after an ambiguous one is logged,
+ * counted and listed for the operator as a possible duplicate.
  */
 async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: RemoteProvider, model: ModelSpec, signal: AbortSignal): Promise<void> {
   let taskId = row.upstream_task_id;
@@ -341,14 +342,16 @@ async function settleError(d: RunnerDeps, owner: string, row: RemoteRow, provide
 }
 
 /**
- * Failover before acceptance: a bad key or an empty balance (the provider rests), a rate limit,
- * or a fault that proves the create never arrived (DNS, refused connection). Never on an ambiguous
- * create (a task may exist upstream: moving on could make and pay for a second one), never on a
- * refusal of the request itself (invalid parameters, content policy: another upstream would
- * refuse it too, and the customer must hear why).
+ * Failover before acceptance: a bad key or an empty balance (the provider rests), a rate limit, a
+ * fault that proves the create never arrived (DNS, refused connection), or an ambiguous create
+ * (5xx, timeout after sending). An ambiguous create may have made a task upstream, so the job is
+ * sent at most once more in its life either way (`submit` counts the creates of unknown outcome
+ * across providers); moving on spends that one resubmit where it is likelier to succeed, instead
+ * of at the provider that just failed, and it is recorded as a possible duplicate all the same.
+ * Never on a refusal of the request itself (invalid parameters, content policy: another upstream
+ * would refuse it too, and the customer must hear why).
  */
 function mayMoveOn(pe: ProviderError): boolean {
-  if (pe.opts.ambiguous === true) return false;
   if (pe.code === 'invalid_params' || pe.code === 'content_policy') return false;
   return pe.opts.markUnhealthy === true || pe.opts.rateLimited === true || pe.retryable;
 }

@@ -103,8 +103,9 @@ export interface PossibleDuplicate {
   accountId: string;
   mode: string;
   jobState: string;
+  /** The provider of the create with unknown outcome: where a task nobody collects may be billed. */
   provider: string;
-  /** The create that was resubmitted after, and the one sent again. */
+  /** The create that was resubmitted after, and the one sent again (after a failover, elsewhere). */
   first: UpstreamSubmit;
   second: UpstreamSubmit;
 }
@@ -131,16 +132,22 @@ export async function possibleDuplicates(q: Queryable, a: { limit: number }): Pr
     accountId: r.account_id,
     mode: r.mode,
     jobState: r.state,
-    provider: r.provider,
+    provider: r.f.provider,
     first: view({ ...r.f, sent_at: new Date(r.f.sent_at), settled_at: r.f.settled_at ? new Date(r.f.settled_at) : null }),
     second: view(r),
   }));
 }
 
-/** Possible duplicates per provider, for `/metrics` (read from the database: every process reports the same). */
+/**
+ * Possible duplicates per provider of the create with unknown outcome (where an uncollected task
+ * may be billed, whichever provider the resubmit went to), for `/metrics`: read from the database,
+ * so every process reports the same.
+ */
 export async function countPossibleDuplicates(q: Queryable): Promise<Array<{ provider: string; n: number }>> {
   const { rows } = await q.query<{ provider: string; n: number }>(
-    `SELECT provider, count(*)::int AS n FROM upstream_submits WHERE possible_duplicate_of IS NOT NULL GROUP BY provider`,
+    `SELECT f.provider, count(*)::int AS n
+       FROM upstream_submits s JOIN upstream_submits f ON f.id = s.possible_duplicate_of
+      GROUP BY f.provider`,
   );
   return rows;
 }

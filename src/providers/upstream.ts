@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import { FetchFailure, safeStream, type UrlPolicy } from '../net/index.js';
 import type { ProviderBudget } from './budget.js';
+import { networkFailure } from './network.js';
 import { ProviderError } from './types.js';
 
 /** Which call: the same refusal means different things before and after a task exists. */
@@ -59,17 +60,21 @@ export class UpstreamClient {
    * One request under the provider's budget. Throws a `ProviderError`: `deferred` when our own
    * budget is full (nothing was sent), retryable on a network failure or timeout, otherwise
    * whatever `judge` says about the answer. A rate-limited answer also blocks the bucket for
-   * everyone, so other jobs do not each spend a call learning the same thing.
+   * everyone, so other jobs do not each spend a call learning the same thing. On `submit`, a
+   * failure after the request may have arrived (timeout, reset, malformed answer; a 5xx is
+   * `serverError`'s) is `ambiguous`: none of these APIs takes an idempotency key, so a task may
+   * exist that we will never hear of, and the job must not be sent again as if nothing happened.
    */
   async call(bucket: 'submit' | 'status', phase: Phase, method: string, url: string, body: Json | undefined, signal: AbortSignal): Promise<Answer> {
-    const answer = await this.send(bucket, method, url, body, signal);
+    const answer = await this.send(bucket, method, url, body, signal, phase);
     const e = this.o.judge(answer, phase);
     if (e) {
       if (e.opts.rateLimited) await this.block(bucket, e);
       throw e;
     }
     if (answer.json === undefined && answer.text !== '') {
-      throw new ProviderError('upstream_error', `${this.o.label} sent a malformed answer to ${new URL(url).pathname} (HTTP ${answer.status}, ${answer.text.length} bytes)`, true);
+      const why = `${this.o.label} sent a malformed answer to ${new URL(url).pathname} (HTTP ${answer.status}, ${answer.text.length} bytes)`;
+      throw new ProviderError('upstream_error', why, true, phase === 'submit' ? { ambiguous: true } : {});
     }
     return answer;
   }
@@ -80,7 +85,7 @@ export class UpstreamClient {
   }
 
   /** The request under the budget, answered as received (for answers whose failure is the task's, e.g. fal's result). */
-  async send(bucket: 'submit' | 'status', method: string, url: string, body: Json | undefined, signal: AbortSignal): Promise<Answer> {
+  async send(bucket: 'submit' | 'status', method: string, url: string, body: Json | undefined, signal: AbortSignal, phase?: Phase): Promise<Answer> {
     const admission = await this.o.budget.acquire(bucket, signal);
     if (!admission.ok) {
       throw new ProviderError('upstream_error', `${this.o.label} ${bucket} budget is full (${admission.reason}); waiting ${admission.retryInMs} ms`, true, {
@@ -109,8 +114,9 @@ export class UpstreamClient {
     } catch (err) {
       await admission.release('abandoned');
       if (signal.aborted) throw err;
-      const why = timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : (err as Error).message;
-      throw new ProviderError('upstream_error', `${this.o.label} ${method} ${new URL(url).pathname} failed: ${why}`, true);
+      const net = timeout.aborted ? { why: `no answer within ${this.o.timeoutMs} ms`, unsent: false } : networkFailure(err);
+      const ambiguous = phase === 'submit' && !net.unsent;
+      throw new ProviderError('upstream_error', `${this.o.label} ${method} ${new URL(url).pathname} failed: ${net.why}`, true, ambiguous ? { ambiguous } : {});
     }
     return answer;
   }
@@ -192,9 +198,18 @@ export function rateLimited(label: string, a: Answer): ProviderError {
   });
 }
 
-/** 5xx: the upstream's trouble, retried with backoff. */
-export function serverError(label: string, a: Answer): ProviderError {
-  return new ProviderError('upstream_error', `${label} answered HTTP ${a.status}${a.text ? `: ${a.text.slice(0, 200)}` : ''}`, true);
+/**
+ * 5xx: the upstream's trouble, retried with backoff. On a create it is ambiguous: the server may
+ * have made the task before it failed (jobs/remote.ts sends such a job at most once more).
+ */
+export function serverError(label: string, a: Answer, phase: Phase): ProviderError {
+  const m = `${label} answered HTTP ${a.status}${a.text ? `: ${a.text.slice(0, 200)}` : ''}`;
+  return new ProviderError('upstream_error', m, true, phase === 'submit' ? { ambiguous: true } : {});
+}
+
+/** A create answered with success but without the task's id: a task may exist that we cannot name. */
+export function noTaskId(label: string, field: string): ProviderError {
+  return new ProviderError('upstream_error', `${label} accepted the request but returned no ${field}`, true, { ambiguous: true });
 }
 
 /**

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { api, waitForJob, type TestReelay } from '../support/reelay.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
 import { startFakeFal, type FakeFal } from '../support/fal-server.js';
-import { jobRow, ledgerOf, liveAccount, startLive, submit, waitRow, MM_KEY } from './minimax-helpers.js';
+import { jobRow, ledgerOf, liveAccount, startLive, submit, waitRow, ADMIN, MM_KEY } from './minimax-helpers.js';
 
 const FAL_KEY = 'fal-live-id:fal-live-secret';
 let mm: FakeMinimax;
@@ -78,6 +78,41 @@ test('MiniMax rate-limits the create: the job moves to fal instead of waiting', 
   assert.equal((await jobRow(r, id)).provider, 'minimax', 'routed to MiniMax first');
   await completesOnce(id, 'failover after a rate limit');
   assert.deepEqual(await routeOf(id), ['minimax:refused:rate_limited', 'fal:accepted', 'fal:succeeded']);
+});
+
+test('MiniMax answers the create with a 5xx: its one resubmit goes to fal, and the MiniMax create is listed as a possible duplicate', async () => {
+  await new Promise((res) => setTimeout(res, 2500)); // MiniMax's rest (if any) is over
+  const creates = () => mm.calls.filter((c) => c.endpoint === 'create').length;
+  const before = creates();
+  mm.inject('create', { kind: 'http', status: 502 });
+  const id = await submit(r, key, { prompt: 'failover after a 502' });
+  await completesOnce(id, 'failover after a 502');
+  assert.equal(creates(), before + 1, 'MiniMax was not sent the job again');
+  assert.deepEqual(await routeOf(id), ['minimax:refused:ambiguous', 'fal:accepted', 'fal:succeeded']);
+  const { rows } = await r.reelay.db.query<{ provider: string; outcome: string; possible_duplicate_of: string | null }>(
+    'SELECT provider, outcome, possible_duplicate_of FROM upstream_submits WHERE job_id = $1 ORDER BY id',
+    [id],
+  );
+  assert.deepEqual(rows.map((x) => `${x.provider}:${x.outcome}:${x.possible_duplicate_of === null ? 'first' : 'resubmit'}`), ['minimax:ambiguous:first', 'fal:accepted:resubmit']);
+  const list = await api(r.url, null, 'GET', '/admin/upstream/possible-duplicates', undefined, { authorization: `Bearer ${ADMIN}` });
+  const mine = (list.body.duplicates as Array<{ jobId: string; provider: string; second: { provider: string } }>).find((x) => x.jobId === id);
+  assert.equal(mine?.provider, 'minimax', 'listed under the provider where an uncollected task may be billed');
+  assert.equal(mine?.second.provider, 'fal');
+});
+
+test('fal also answers the resubmit ambiguously: the job is not sent a third time, fails as upstream_error, refunded', async () => {
+  await new Promise((res) => setTimeout(res, 2500));
+  const falSubmits = fal.count('submit');
+  const mmCreates = mm.calls.filter((c) => c.endpoint === 'create').length;
+  mm.inject('create', { kind: 'http', status: 500 });
+  fal.inject('submit', { kind: 'http', status: 503 });
+  const id = await submit(r, key, { prompt: 'ambiguous twice' });
+  const job = await waitForJob(r.url, key, id, { timeoutMs: 20_000 });
+  assert.equal(job.status, 'FAILED', JSON.stringify(job));
+  assert.equal(job.errorCode, 'upstream_error');
+  assert.deepEqual(await ledgerOf(r, id), ['hold:48', 'release:48']);
+  assert.equal(mm.calls.filter((c) => c.endpoint === 'create').length - mmCreates, 1, 'MiniMax was sent the first create only');
+  assert.equal(fal.count('submit') - falSubmits, 1, 'fal was sent the one resubmit, and no third create');
 });
 
 test('a content-policy refusal is not retried elsewhere: the job fails, refunded, and fal never sees it', async () => {

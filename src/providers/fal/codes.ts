@@ -45,7 +45,7 @@ export function judge(a: Answer, phase: Phase): ProviderError | null {
   if (a.status === 403) return keyFailure(L, KEY, LOCKED_MESSAGE.test(text) && BALANCE_MESSAGE.test(text) ? 'balance' : 'auth', what, phase);
   // A 504 caused by our own `x-fal-request-timeout` must not be retried (fal's docs).
   if (a.status === 504 && a.headers.get('x-fal-request-timeout-type') === 'user') return new ProviderError('timeout', `fal gave up waiting for a runner (${what})`, false);
-  if (a.status >= 500) return serverError(L, a);
+  if (a.status >= 500) return serverError(L, a, phase);
   if (phase === 'cancel') return null; // ALREADY_COMPLETED, NOT_FOUND: nothing left to stop
   if (a.status === 404) {
     if (phase === 'submit') return unknownModel(L, a);

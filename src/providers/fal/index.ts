@@ -10,7 +10,7 @@ import type { ModelSpec } from '../../catalog/index.js';
 import { aggregatorPollDelay, endpointVariant, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
-import { asObject, freshTimestamp, header, streamVideo, UpstreamClient, type Json } from '../upstream.js';
+import { asObject, freshTimestamp, header, noTaskId, streamVideo, UpstreamClient, type Json } from '../upstream.js';
 import { judge, queueStatus, videoUrl } from './codes.js';
 
 export { FAL_COSTS } from './costs.js';
@@ -88,7 +88,7 @@ export class FalProvider implements RemoteProvider {
     const a = await this.client.call('submit', 'submit', 'POST', url, await this.createBody(job), signal);
     const res = asObject(a.json) ?? {};
     const requestId = res.request_id;
-    if (typeof requestId !== 'string' || requestId === '') throw new ProviderError('upstream_error', 'fal accepted the request but returned no request_id', true);
+    if (typeof requestId !== 'string' || requestId === '') throw noTaskId('fal', 'request_id');
     // fal says to use the URLs it returns; we rebuild them from the request id, so check they agree.
     const statusUrl = typeof res.status_url === 'string' ? res.status_url : '';
     if (statusUrl && new URL(statusUrl).pathname !== new URL(this.requestUrl(requestId, '/status')).pathname) {

@@ -28,7 +28,7 @@ export function judge(a: Answer, phase: Phase): ProviderError | null {
   if (a.status === 429) return rateLimited(L, a);
   if (a.status === 401 || a.status === 403) return keyFailure(L, KEY, 'auth', what, phase);
   if (a.status === 402) return keyFailure(L, KEY, 'balance', what, phase);
-  if (a.status >= 500) return serverError(L, a);
+  if (a.status >= 500) return serverError(L, a, phase);
   if (phase === 'cancel') return null; // already finished or unknown: nothing left to stop
   if (a.status === 404) {
     if (phase === 'submit') return unknownModel(L, a);

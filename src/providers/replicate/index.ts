@@ -10,7 +10,7 @@ import type { ModelSpec } from '../../catalog/index.js';
 import { aggregatorPollDelay, endpointVariant, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
-import { asObject, freshTimestamp, header, streamVideo, UpstreamClient, type Json } from '../upstream.js';
+import { asObject, freshTimestamp, header, noTaskId, streamVideo, UpstreamClient, type Json } from '../upstream.js';
 import { judge, outputUrl, taskStatus, type Prediction } from './codes.js';
 
 export { REPLICATE_COSTS } from './costs.js';
@@ -72,7 +72,7 @@ export class ReplicateProvider implements RemoteProvider {
     const id = modelIdOf('Replicate', REPLICATE_MODEL_IDS, this.o.modelIds, endpointVariant(job));
     const a = await this.client.call('submit', 'submit', 'POST', this.url(`/models/${id}/predictions`), await this.createBody(job), signal);
     const taskId = asObject(a.json)?.id;
-    if (typeof taskId !== 'string' || taskId === '') throw new ProviderError('upstream_error', 'Replicate created the prediction but returned no id', true);
+    if (typeof taskId !== 'string' || taskId === '') throw noTaskId('Replicate', 'id');
     return { taskId };
   }
 

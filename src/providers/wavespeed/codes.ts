@@ -47,7 +47,7 @@ export function judge(a: Answer, phase: Phase): ProviderError | null {
   const body = asObject(a.json);
   const msg = messageOf(body);
   if (a.status === 429) return rateLimited(L, a);
-  if (a.status >= 500) return serverError(L, a);
+  if (a.status >= 500) return serverError(L, a, phase);
   if (a.status === 401 || a.status === 403) return keyFailure(L, KEY, 'auth', `HTTP ${a.status}${msg ? ` ${msg}` : ''}`, phase);
   if (a.status === 404) {
     if (phase === 'submit') return unknownModel(L, a);

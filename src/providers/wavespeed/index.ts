@@ -9,7 +9,7 @@ import type { ModelSpec } from '../../catalog/index.js';
 import { aggregatorPollDelay, endpointVariant, verifyWithKey, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
-import { asObject, freshTimestamp, header, streamVideo, UpstreamClient, type Json } from '../upstream.js';
+import { asObject, freshTimestamp, header, noTaskId, streamVideo, UpstreamClient, type Json } from '../upstream.js';
 import { judge, outputUrl, taskStatus, type Prediction } from './codes.js';
 
 export { WAVESPEED_COSTS } from './costs.js';
@@ -76,7 +76,7 @@ export class WavespeedProvider implements RemoteProvider {
     if (this.o.callbackUrl) url = withQuery(url, 'webhook', this.o.callbackUrl);
     const a = await this.client.call('submit', 'submit', 'POST', url, await this.createBody(job), signal);
     const taskId = asObject(asObject(a.json)?.data)?.id;
-    if (typeof taskId !== 'string' || taskId === '') throw new ProviderError('upstream_error', 'WaveSpeed accepted the request but returned no data.id', true);
+    if (typeof taskId !== 'string' || taskId === '') throw noTaskId('WaveSpeed', 'data.id');
     return { taskId };
   }
 

@@ -38,7 +38,7 @@ test('a submit without a valid key is a 401 in its dialect whatever the body: ma
 
 test('an admin route without the admin token is a 401 whatever the body', async () => {
   for (const [method, path] of [['POST', '/admin/accounts'], ['PATCH', '/admin/accounts/acct_x'], ['PUT', '/admin/plans/p'], ['POST', '/admin/accounts/acct_x/credits']] as const) {
-    for (const headers of [{}, { authorization: `Bearer ${r.key}` }, { authorization: 'Bearer wrong' }]) {
+    for (const headers of [{}, { authorization: `Bearer ${r.key}` }, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
       const res = await api(r.url, null, method, path, '{not json', headers);
       assert.equal(res.status, 401, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     }

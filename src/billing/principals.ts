@@ -36,6 +36,7 @@ export class PrincipalCache {
   private readonly byHash = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<Principal | null>>();
   private readonly lastUsed = new Map<string, Date>();
+  private readonly changeListeners = new Set<(affects: (p: Principal) => boolean) => void>();
   /** Bumped by every invalidation: a lookup that straddles one must not be cached. */
   private generation = 0;
   private started = false;
@@ -111,6 +112,25 @@ export class PrincipalCache {
     this.generation++;
     this.byHash.clear();
     this.inflight.clear();
+    this.emit(() => true);
+  }
+
+  /**
+   * Calls `fn` after every change that may alter what some keys resolve to (a revoked key, a
+   * disabled or re-planned account, a lost LISTEN connection), with a test of whether a given
+   * principal is among them. For requests held open (SSE, long-polls), which were authenticated
+   * once, at their start, and must not outlive their key. Returns the unsubscribe function.
+   *
+   * @example
+   * const off = principals.onChange((affects) => affects(req.principal) && recheck());
+   */
+  onChange(fn: (affects: (p: Principal) => boolean) => void): () => void {
+    this.changeListeners.add(fn);
+    return () => this.changeListeners.delete(fn);
+  }
+
+  private emit(affects: (p: Principal) => boolean): void {
+    for (const fn of [...this.changeListeners]) fn(affects);
   }
 
   private remember(hash: string, p: Principal): void {
@@ -131,9 +151,11 @@ export class PrincipalCache {
     const field = kind === 'key' ? 'keyId' : kind === 'account' ? 'accountId' : kind === 'plan' ? 'planId' : null;
     if (!field) {
       this.byHash.clear();
+      this.emit(() => true);
       return;
     }
     for (const [hash, e] of this.byHash) if (e.principal[field] === id) this.byHash.delete(hash);
+    this.emit((p) => p[field] === id);
   }
 
   /** Notes a use; written with the next batch (at most once per `lastUsedFlushMs` per key). */

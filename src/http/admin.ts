@@ -53,7 +53,8 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
   const config = { dialect: 'apiframe', public: true };
   const actor = 'admin';
   app.register(async (scope) => {
-    scope.addHook('preHandler', async (req) => checkAdmin(deps, req));
+    // Before the body is parsed: without the token, nothing about the request is looked at.
+    scope.addHook('onRequest', async (req) => checkAdmin(deps, req));
 
     scope.get('/admin/accounts', { config }, async () => ({ accounts: await admin.listAccounts() }));
 

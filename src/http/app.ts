@@ -122,14 +122,13 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   // Held submits (`Prefer: wait`, WaveSpeed's sync mode) answer at once when the server closes.
   app.addHook('preClose', async () => abortWaits(app));
 
-  app.addHook('preHandler', async (req, reply) => {
+  // Who is calling comes first, before the body is read: a caller without a valid key learns
+  // nothing from our parser or validation (a malformed body once answered 400 instead of 401) and
+  // cannot make us buffer and parse megabytes of JSON.
+  app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config;
-    if (cfg.public || !req.routeOptions.url) {
-      refuseUnstorableText(req);
-      return;
-    }
+    if (cfg.public || !req.routeOptions.url) return;
     await authenticate(deps.principals, req);
-    refuseUnstorableText(req);
     // The plan's rate limit, per account and mode (more keys do not make more requests), counted in
     // memory and shared across API processes in batches (src/billing/ratelimit.ts). Headers follow
     // the IETF RateLimit draft (RateLimit-Limit / -Remaining / -Reset, in seconds).
@@ -144,6 +143,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
       });
     }
   });
+
+  app.addHook('preHandler', async (req) => refuseUnstorableText(req));
 
   app.setErrorHandler((err, req, reply) => {
     const dialect = req.routeOptions.config?.dialect ?? dialectOfUrl(req.url);

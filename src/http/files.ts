@@ -27,6 +27,24 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
+const JOB_FILE = /^jobs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//i;
+
+/**
+ * A link is a capability on a job's file and outlives the key that fetched it (every key of the
+ * account gets the same URL for the same job, so revoking one key cannot take it back). A disabled
+ * account is different: the operator took it down, and its files stop being served with it, as if
+ * they were gone. One primary-key lookup per request.
+ */
+async function servable(deps: AppDeps, key: string): Promise<boolean> {
+  const id = JOB_FILE.exec(key)?.[1];
+  if (!id) return true;
+  const { rows } = await deps.db.query<{ disabled: boolean }>(
+    'SELECT a.disabled_at IS NOT NULL AS disabled FROM jobs j JOIN accounts a ON a.id = j.account_id WHERE j.id = $1',
+    [id.toLowerCase()],
+  );
+  return rows[0]?.disabled !== true;
+}
+
 /** Serves stored results through signed, expiring URLs, with HTTP Range support for players. */
 export function registerFileRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.route<{ Params: { '*': string }; Querystring: { exp?: string; sig?: string } }>({
@@ -38,7 +56,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: AppDeps): void {
       const check = checkSignature(deps.fileSigningSecret, key, req.query.exp, req.query.sig, Date.now());
       if (check === 'invalid') throw new AppError('forbidden', 'This file link is not valid');
       if (check === 'expired') throw new AppError('forbidden', 'This file link has expired; fetch the job again for a fresh one');
-      const stat = await deps.blobs.stat(key);
+      const stat = (await servable(deps, key)) ? await deps.blobs.stat(key) : null;
       if (!stat) throw new AppError('not_found', 'This file is no longer available (it may have passed the retention period)');
       const ext = key.split('.').pop() ?? '';
       reply.header('content-type', TYPES[ext] ?? 'application/octet-stream');

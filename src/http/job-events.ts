@@ -10,6 +10,7 @@ import { isUuid } from '../ids.js';
 import { FINAL_STATES, type JobView } from '../jobs/index.js';
 import type { Principal } from '../billing/index.js';
 import { baseUrl, principalOf, type AppDeps } from './context.js';
+import { keyWatch } from './auth.js';
 import { renderApiframeJob } from './dialects/apiframe/index.js';
 import { apiframeErrorSchema } from './dialects/apiframe/docs.js';
 import type { RouteDoc } from './openapi/index.js';
@@ -22,7 +23,7 @@ export const JOB_EVENTS_DOCS: readonly RouteDoc[] = [
     tag: 'Jobs',
     summary: "A job's events as Server-Sent Events",
     description:
-      'Instead of polling: `event: state` (first, and on every change other than progress alone), `event: progress`, and `event: done` with the final job, after which the stream ends. Every `data` is the whole Job, every `id` the job\'s version. Reconnect with `Last-Event-ID` to resume: the current state is sent at once when it is newer; a finished job already seen answers 204. Another account\'s job, or the other mode\'s, answers 404.',
+      'Instead of polling: `event: state` (first, and on every change other than progress alone), `event: progress`, and `event: done` with the final job, after which the stream ends. Every `data` is the whole Job, every `id` the job\'s version. Reconnect with `Last-Event-ID` to resume: the current state is sent at once when it is newer; a finished job already seen answers 204. Another account\'s job, or the other mode\'s, answers 404. A stream ends when its key is revoked or its account disabled (the reconnect gets the 401).',
     security: 'apiKey',
     headers: { 'Last-Event-ID': 'The last `id` received, to resume after a reconnect' },
     errors: apiframeErrorSchema,
@@ -115,8 +116,12 @@ export function registerJobEvents(app: FastifyInstance, deps: AppDeps): void {
     const view = await deps.views.get(id);
     // Not found, not the caller's, or already final: nothing to wait for; the route answers now.
     if (!owned(view, principalOf(req)) || FINAL_STATES.includes(view.job.state)) return;
-    const signal = lifetime(reply, shutdown.signal);
-    const latest = await deps.views.waitForChange(id, view.version, ms, signal);
+    const watch = keyWatch(deps.principals, req, lifetime(reply, shutdown.signal));
+    const signal = watch.signal;
+    const latest = await deps.views.waitForChange(id, view.version, ms, signal).finally(() => watch.dispose());
+    // The key was revoked (or its account disabled) during the wait: the answer is what any
+    // request with that key now gets, not the job.
+    if (watch.revoked) throw new AppError('unauthorized', 'Invalid or revoked API key');
     // Answered from the view the wait ended with: 10,000 waiters woken by one change must not each
     // read the job again. (Gone, or the client left: the route answers, or nobody listens.)
     if (latest && !signal.aborted) return reply.type('application/json; charset=utf-8').send(renderOnce(deps, req, latest));
@@ -138,7 +143,9 @@ export function registerJobEvents(app: FastifyInstance, deps: AppDeps): void {
     const final = (v: JobView): boolean => FINAL_STATES.includes(v.job.state);
     // A finished job the client has already seen in full: 204 tells EventSource to stop reconnecting.
     if (final(first) && since >= first.version) return reply.code(204).send();
-    streamJob(deps, req, reply, first, since, lifetime(reply, shutdown.signal));
+    // The stream ends when its key is revoked or its account disabled; EventSource's reconnect then
+    // meets the 401 and stops.
+    streamJob(deps, req, reply, first, since, keyWatch(deps.principals, req, lifetime(reply, shutdown.signal)).signal);
     return reply;
   });
 }

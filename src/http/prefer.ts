@@ -3,6 +3,9 @@
  * pass. A preference is a hint, so a malformed one is ignored rather than refused, and N is capped.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Job } from '../jobs/index.js';
+import { keyWatch } from './auth.js';
+import type { AppDeps } from './context.js';
 
 export const MAX_PREFER_WAIT_SECONDS = 60;
 
@@ -50,4 +53,25 @@ export function waitSignal(req: FastifyRequest, reply: FastifyReply): AbortSigna
 /** Aborts every held submit of `app` (its `preClose` hook). */
 export function abortWaits(app: object): void {
   shutdowns.get(app)?.abort();
+}
+
+/**
+ * The submitted job once final, or as it stands after `waitMs` (`Prefer: wait=N`, WaveSpeed's
+ * sync mode). The wait ends early, answering with the job as submitted, when the caller's key is
+ * revoked or its account disabled meanwhile: the submit itself was made with a valid key and its
+ * job exists (a 401 now would read as "nothing was created"), but nothing the job became after
+ * the key stopped is handed out.
+ *
+ * @example
+ * const now = await waitForSubmitted(deps, req, reply, job, preferWaitMs(req, reply));
+ */
+export async function waitForSubmitted(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, job: Job, waitMs: number): Promise<Job> {
+  if (waitMs <= 0) return job;
+  const watch = keyWatch(deps.principals, req, waitSignal(req, reply));
+  try {
+    const now = await deps.jobs.waitForFinal(job, waitMs, watch.signal);
+    return watch.revoked ? job : now;
+  } finally {
+    watch.dispose();
+  }
 }

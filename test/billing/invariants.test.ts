@@ -4,7 +4,7 @@ import { sweep } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/log.js';
 import { LocalBlobStore } from '../../src/storage/index.js';
 import { startReelay, api, type TestReelay } from '../support/reelay.js';
-import type { Queryable } from '../../src/db/index.js';
+import { checkInvariants } from '../support/invariants.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 let r: TestReelay;
@@ -13,48 +13,6 @@ before(async () => {
   r = await startReelay({ adminToken: ADMIN, leaseSeconds: 5, sandboxConcurrency: 2 });
 });
 after(async () => r.stop());
-
-/** Every money invariant, for every account and mode, read straight from the database. */
-export async function checkInvariants(q: Queryable): Promise<void> {
-  const wallets = (
-    await q.query<{ account_id: string; mode: string; available: number; held: number; spent: number }>('SELECT * FROM wallets')
-  ).rows;
-  for (const w of wallets) {
-    const where = [w.account_id, w.mode];
-    const book = async (name: string) => {
-      const { rows } = await q.query<{ v: number }>(
-        `SELECT COALESCE(sum(CASE WHEN to_book = $3 THEN amount ELSE 0 END) - sum(CASE WHEN from_book = $3 THEN amount ELSE 0 END), 0)::bigint AS v
-           FROM ledger WHERE account_id = $1 AND mode = $2`,
-        [...where, name],
-      );
-      return rows[0]!.v;
-    };
-    const label = `${w.account_id}/${w.mode}`;
-    assert.equal(await book('available'), w.available, `${label}: available matches its ledger book`);
-    assert.equal(await book('held'), w.held, `${label}: held matches its ledger book`);
-    assert.equal(await book('spent'), w.spent, `${label}: spent matches its ledger book`);
-    assert.equal((await book('world')) + w.available + w.held + w.spent, 0, `${label}: balance == grants − removals`);
-    const { rows: jobs } = await q.query<{ open: number; done: number }>(
-      `SELECT COALESCE(sum(price) FILTER (WHERE state IN ('queued','submitting','running','finalizing')), 0)::bigint AS open,
-              COALESCE(sum(price) FILTER (WHERE state = 'completed'), 0)::bigint AS done
-         FROM jobs WHERE account_id = $1 AND mode = $2`,
-      where,
-    );
-    assert.equal(w.held, jobs[0]!.open, `${label}: held == prices of open jobs`);
-    assert.equal(w.spent, jobs[0]!.done, `${label}: spent == prices of completed jobs`);
-    assert.ok(w.available >= 0 && w.held >= 0 && w.spent >= 0, `${label}: nothing negative`);
-  }
-  const { rows: bad } = await q.query<{ id: string; state: string; kinds: string }>(
-    `SELECT j.id, j.state, string_agg(l.kind, ',' ORDER BY l.id) AS kinds
-       FROM jobs j LEFT JOIN ledger l ON l.job_id = j.id
-      GROUP BY j.id, j.state
-     HAVING NOT (
-       (j.state IN ('queued','submitting','running','finalizing') AND string_agg(l.kind, ',' ORDER BY l.id) = 'hold') OR
-       (j.state = 'completed' AND string_agg(l.kind, ',' ORDER BY l.id) = 'hold,capture') OR
-       (j.state IN ('failed','canceled') AND string_agg(l.kind, ',' ORDER BY l.id) = 'hold,release'))`,
-  );
-  assert.deepEqual(bad, [], 'each job: one hold, then exactly one capture (completed) or one release (failed/canceled)');
-}
 
 test('hammer: concurrent submits, cancels, failures, timeouts and crashed workers never lose or double-count a credit', async () => {
   const acct = await api(r.url, null, 'POST', '/admin/accounts', { name: 'hammer', plan: 'pro', testCredits: 500, withKey: 'test' }, { authorization: `Bearer ${ADMIN}` });

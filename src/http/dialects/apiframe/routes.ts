@@ -5,7 +5,7 @@ import { readWallets } from '../../../billing/index.js';
 import { isUuid } from '../../../ids.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import { parseOr400 } from '../../validation.js';
-import { preferWaitMs, waitSignal } from '../../prefer.js';
+import { preferWaitMs, waitForSubmitted } from '../../prefer.js';
 import { FINAL_STATES } from '../../../jobs/index.js';
 import { APIFRAME_WORDING, generateBody, listQuery, toDraft } from './schema.js';
 import { apiframeStatus, renderJob, statesFor } from './render.js';
@@ -42,7 +42,7 @@ export function registerApiframe(app: FastifyInstance, deps: AppDeps): void {
     if (replayed) reply.header('idempotent-replayed', 'true');
     // `Prefer: wait=N`: the finished job itself when it ends in time (200), else the usual 202.
     const waitMs = preferWaitMs(req, reply);
-    const now = waitMs > 0 ? await deps.jobs.waitForFinal(job, waitMs, waitSignal(req, reply)) : job;
+    const now = await waitForSubmitted(deps, req, reply, job, waitMs);
     if (FINAL_STATES.includes(now.state)) return reply.code(200).send(renderJob(deps, req, now));
     return reply.code(202).send({ jobId: job.id, status: apiframeStatus(now.state) });
   });

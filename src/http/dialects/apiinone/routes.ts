@@ -3,7 +3,7 @@ import { AppError } from '../../../errors.js';
 import { isUuid } from '../../../ids.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import { parseOr400 } from '../../validation.js';
-import { preferWaitMs, waitSignal } from '../../prefer.js';
+import { preferWaitMs, waitForSubmitted } from '../../prefer.js';
 import { APIINONE_WORDING, apiInOneBody, toDraft } from './schema.js';
 import { renderTask } from './render.js';
 import { apiInOneWebhookFormat } from './webhook.js';
@@ -26,7 +26,7 @@ export function registerApiInOne(app: FastifyInstance, deps: AppDeps): void {
     });
     // `Prefer: wait=N`: the task as it stands once final or after N s.
     const waitMs = preferWaitMs(req, reply);
-    const now = waitMs > 0 ? await deps.jobs.waitForFinal(job, waitMs, waitSignal(req, reply)) : job;
+    const now = await waitForSubmitted(deps, req, reply, job, waitMs);
     return reply.code(200).send(renderTask(deps, req, now));
   });
 

@@ -3,7 +3,7 @@ import { AppError, fieldError } from '../../../errors.js';
 import { isUuid } from '../../../ids.js';
 import { principalOf, type AppDeps } from '../../context.js';
 import { parseOr400 } from '../../validation.js';
-import { preferWaitMs, waitSignal } from '../../prefer.js';
+import { preferWaitMs, waitForSubmitted } from '../../prefer.js';
 import { VARIANTS, WAVESPEED_PREFIX } from './variants.js';
 import { WAVESPEED_WORDING, toDraft, wavespeedBody } from './schema.js';
 import { renderEnvelope } from './render.js';
@@ -51,7 +51,7 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
       // enable_sync_mode waits up to REELAY_SYNC_WAIT_SECONDS, `Prefer: wait=N` up to N s: one path.
       const preferMs = preferWaitMs(req, reply);
       const waitMs = body.enable_sync_mode ? deps.config.syncWaitSeconds * 1000 : preferMs;
-      const now = waitMs > 0 ? await deps.jobs.waitForFinal(job, waitMs, waitSignal(req, reply)) : job;
+      const now = await waitForSubmitted(deps, req, reply, job, waitMs);
       if (body.enable_sync_mode && !FINAL_STATES.includes(now.state)) {
         return renderEnvelope(deps, req, now, { code: 5004, error: `Sync mode timed out after ${deps.config.syncWaitSeconds} s; poll urls.get for the result` });
       }

@@ -129,6 +129,11 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     refuseBadHost(req.raw);
+    // An empty body is no body, whatever Content-Type came with it: clients that always send
+    // `Content-Type: application/json` got a 400 on body-less POST and DELETE (cancel, rotate,
+    // revoke), and a 415 with any other type. Routes that need a body still say so.
+    const length = req.headers['content-length'];
+    if ((length === '0' || length === undefined) && req.headers['transfer-encoding'] === undefined) delete req.headers['content-type'];
   });
   // Held submits (`Prefer: wait`, WaveSpeed's sync mode) answer at once when the server closes.
   app.addHook('preClose', async () => abortWaits(app));

@@ -184,3 +184,20 @@ test('a missing Studio asset is a 404 in the envelope, not text/plain', async ()
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
   assert.equal(((await res.json()) as { code: string }).code, 'not_found');
 });
+
+test('an empty body with Content-Type: application/json (or any type) is no body: body-less routes answer, submits say a body is needed', async () => {
+  const json = { 'x-api-key': r.key, 'content-type': 'application/json' };
+  const sub = await fetch(`${r.url}/v2/videos/generate`, { method: 'POST', headers: json, body: JSON.stringify({ model: 'hailuo-2.3', prompt: 'canceled at once [[sandbox:delay=30]]' }) });
+  const { jobId } = (await sub.json()) as { jobId: string };
+  const cancel = await fetch(`${r.url}/v2/jobs/${jobId}/cancel`, { method: 'POST', headers: json });
+  assert.equal(cancel.status, 200, 'cancel with a JSON content type and no body (it was 400 "body is empty")');
+  const made = await fetch(`${r.url}/v2/keys`, { method: 'POST', headers: json, body: '' });
+  assert.equal(made.status, 201);
+  const { id } = (await made.json()) as { id: string };
+  assert.equal((await fetch(`${r.url}/v2/keys/${id}`, { method: 'DELETE', headers: json })).status, 200);
+  const rotate = await fetch(`${r.url}/v2/webhooks/secret/rotate`, { method: 'POST', headers: { 'x-api-key': r.key, 'content-type': 'text/plain' }, body: '' });
+  assert.equal(rotate.status, 200, 'it was 415');
+  const empty = await fetch(`${r.url}/api/v3/minimax/hailuo-2.3/t2v-standard`, { method: 'POST', headers: { authorization: `Bearer ${r.key}`, 'content-type': 'application/json' }, body: '' });
+  assert.equal(empty.status, 400);
+  assert.deepEqual(Object.keys(((await empty.json()) as { details: object }).details), ['(body)']);
+});

@@ -51,6 +51,12 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Largest accepted request body; a 20 MB image as a base64 data URI is ~27 MB. */
     bodyLimitBytes: int(1024, 200 * 1024 * 1024).default(30 * 1024 * 1024),
+    /**
+     * Time to receive a whole request, headers and body; a request that stops arriving (a chunked
+     * body with no last chunk, a Content-Length never met) is answered 408 and closed after this.
+     * 30 MB in 60 s needs about 4 Mbit/s of upload.
+     */
+    requestTimeoutMs: int(1000, 3_600_000).default(60_000),
     /** How long a signed file URL stays valid. */
     fileUrlTtlSeconds: int(60, 30 * 24 * 3600).default(24 * 3600),
     /** Completed jobs' files are deleted after this many hours (0 keeps them forever). */
@@ -221,6 +227,7 @@ const ENV_MAP: Record<string, keyof z.infer<typeof configSchema>> = {
   REELAY_ROLE: 'role',
   LOG_LEVEL: 'logLevel',
   REELAY_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  REELAY_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
   REELAY_FILE_URL_TTL_SECONDS: 'fileUrlTtlSeconds',
   REELAY_RETENTION_HOURS: 'retentionHours',
   REELAY_LEASE_SECONDS: 'leaseSeconds',

@@ -1,13 +1,12 @@
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
-import Fastify, { type ConnectionError, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { AppError, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticate } from './auth.js';
-import { refuseUnstorableText } from './hygiene.js';
+import { refuseRepeatedHeaders, refuseUnstorableText } from './hygiene.js';
 import { abortWaits } from './prefer.js';
 import type { AppDeps } from './context.js';
 import { fromFastifyError, rendererFor } from './envelope.js';
+import { answerClientError, dialectOfUrl, httpServerOptions, instrumentServer, refuseBadHost } from './connection.js';
 import { registerFileRoutes } from './files.js';
 import { registerApiframe } from './dialects/apiframe/index.js';
 import { registerWavespeed } from './dialects/wavespeed/index.js';
@@ -31,36 +30,33 @@ export function registeredRoutes(app: FastifyInstance): { method: string; url: s
   return ROUTES.get(app) ?? [];
 }
 
-/** Dialect of a URL that matched no route, so even a 404 speaks the caller's envelope. */
-function dialectOfUrl(url: string): string {
-  if (url.startsWith('/api/v3/')) return 'wavespeed';
-  if (url.startsWith('/api/v1/')) return 'apiinone';
-  return 'apiframe';
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/**
- * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, a malformed
- * request line) still get a JSON answer in the dialect's envelope, guessed from the request line,
- * instead of Fastify's own `{"statusCode", "error", "message"}`.
- */
-function answerClientError(err: ConnectionError, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy(err);
-    return;
-  }
-  const appErr =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? new AppError('headers_too_large', 'The request headers are over 16 KB; send less in headers (data belongs in the body)')
-      : new AppError('validation_error', 'Malformed HTTP request');
-  // Typed as Buffer's JSON form, but Node hands over the Buffer itself.
-  const raw: unknown = err.rawPacket;
-  const head = Buffer.isBuffer(raw) ? raw.toString('latin1', 0, 2048) : '';
-  const url = /^[A-Z]+ (\S+)/.exec(head)?.[1] ?? '/';
-  const body = JSON.stringify(rendererFor(dialectOfUrl(url))(appErr, newId('request')));
-  socket.end(
-    `HTTP/1.1 ${appErr.status} ${STATUS_CODES[appErr.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+/** For a concrete path, the methods some route takes it with (HEAD wherever GET is). */
+function allowedMethods(routes: readonly { method: string; url: string }[]): (path: string) => string[] {
+  const compiled = routes.map((r) => ({
+    method: r.method,
+    re: new RegExp(
+      '^' +
+        r.url
+          .split('/')
+          .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+          .join('/') +
+        '$',
+    ),
+  }));
+  return (path) => {
+    const methods = new Set(compiled.filter((c) => c.re.test(path)).map((c) => c.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods];
+  };
 }
 
 /**
@@ -78,6 +74,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     genReqId: () => newId('request'),
     requestIdHeader: false,
     clientErrorHandler: answerClientError,
+    // A request that stops arriving is a 408 after this long (Fastify's default waits forever).
+    requestTimeout: deps.config.requestTimeoutMs,
+    http: httpServerOptions(deps.config.requestTimeoutMs),
     // Path parameters longer than Fastify's default 100 characters were a 414 in Fastify's words.
     routerOptions: { maxParamLength: 1000 },
     // A URL Fastify cannot decode (`/v2/jobs/%C0`) is the caller's mistake, in the caller's envelope.
@@ -113,19 +112,38 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
       done(new AppError('invalid_json', 'The request body is not valid UTF-8'), undefined);
       return;
     }
-    void parseJson(req, text, done);
+    void parseJson(req, text, (err, body) => {
+      // Fastify's parser refuses `__proto__` (and `constructor.prototype`) keys with the same
+      // "not valid JSON" as a syntax error; when the text is JSON, say what was refused instead.
+      if (err && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' && isJson(text)) {
+        done(new AppError('validation_error', 'The request body has a "__proto__" key, or a "constructor" key holding "prototype"; rename or remove it', {
+          fields: { '(body)': ['"__proto__" and "constructor.prototype" keys are refused'] },
+        }), undefined);
+        return;
+      }
+      done(err, body);
+    });
   });
 
+  instrumentServer(app.server);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    refuseBadHost(req.raw);
+    // An empty body is no body, whatever Content-Type came with it: clients that always send
+    // `Content-Type: application/json` got a 400 on body-less POST and DELETE (cancel, rotate,
+    // revoke), and a 415 with any other type. Routes that need a body still say so.
+    const length = req.headers['content-length'];
+    if ((length === '0' || length === undefined) && req.headers['transfer-encoding'] === undefined) delete req.headers['content-type'];
   });
   // Held submits (`Prefer: wait`, WaveSpeed's sync mode) answer at once when the server closes.
   app.addHook('preClose', async () => abortWaits(app));
 
   // Who is calling comes first, before the body is read: a caller without a valid key learns
   // nothing from our parser or validation (a malformed body once answered 400 instead of 401) and
-  // cannot make us buffer and parse megabytes of JSON.
+  // cannot make us buffer and parse megabytes of JSON. A header that must be single (two keys, two
+  // Idempotency-Keys) is refused before either is looked at.
   app.addHook('onRequest', async (req, reply) => {
+    refuseRepeatedHeaders(req.raw.headersDistinct);
     const cfg = req.routeOptions.config;
     if (cfg.public || !req.routeOptions.url) return;
     await authenticate(deps.principals, req);
@@ -163,9 +181,21 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     void reply.code(appErr.status).send(rendererFor(dialect)(appErr, req.id));
   });
 
+  // A path that exists under other methods is a 405 with `Allow` (RFC 9110 §15.5.6), not a 404;
+  // OPTIONS on it answers the same list. Compiled once, after every route is registered.
+  let methodsAt: ((path: string) => string[]) | null = null;
   app.setNotFoundHandler((req, reply) => {
-    const err = new AppError('not_found', `No route ${req.method} ${req.url.split('?')[0]}`);
-    void reply.code(404).send(rendererFor(dialectOfUrl(req.url))(err, req.id));
+    const path = req.url.split('?')[0]!;
+    const allowed = (methodsAt ??= allowedMethods(routes))(path);
+    if (allowed.length && req.method === 'OPTIONS') {
+      void reply.code(204).header('allow', [...allowed, 'OPTIONS'].join(', ')).send();
+      return;
+    }
+    const err = allowed.length
+      ? new AppError('method_not_allowed', `${path} does not take ${req.method}; it takes ${allowed.join(', ')}`)
+      : new AppError('not_found', `No route ${req.method} ${path}`);
+    if (allowed.length) void reply.header('allow', allowed.join(', '));
+    void reply.code(err.status).send(rendererFor(dialectOfUrl(req.url))(err, req.id));
   });
 
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));

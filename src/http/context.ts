@@ -50,7 +50,10 @@ declare module 'fastify' {
 /** The base URL clients reached us at: PUBLIC_URL when set, else this request's own scheme and host. */
 export function baseUrl(config: Config, req: FastifyRequest): string {
   if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
-  return `${req.protocol}://${req.host}`;
+  if (req.host) return `${req.protocol}://${req.host}`;
+  // HTTP/1.0 may omit Host: the address the request came in on (URLs read `http:///files/…`).
+  const addr = (req.socket.localAddress ?? 'localhost').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return `${req.protocol}://${addr.includes(':') ? `[${addr}]` : addr}:${req.socket.localPort ?? 80}`;
 }
 
 /** A signed, expiring download URL for a stored blob. */

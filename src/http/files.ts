@@ -58,15 +58,16 @@ export function registerFileRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (check === 'expired') throw new AppError('forbidden', 'This file link has expired; fetch the job again for a fresh one');
       const stat = (await servable(deps, key)) ? await deps.blobs.stat(key) : null;
       if (!stat) throw new AppError('not_found', 'This file is no longer available (it may have passed the retention period)');
+      const range = parseRange(req.headers.range, stat.size);
+      if (range === 'unsatisfiable') {
+        // In the envelope like every other error (it was an empty body typed video/mp4).
+        reply.header('accept-ranges', 'bytes').header('content-range', `bytes */${stat.size}`);
+        throw new AppError('range_not_satisfiable', `The file is ${stat.size} bytes; the Range asks for none of them`);
+      }
       const ext = key.split('.').pop() ?? '';
       reply.header('content-type', TYPES[ext] ?? 'application/octet-stream');
       reply.header('accept-ranges', 'bytes');
       reply.header('cache-control', `private, max-age=${Math.max(0, Number(req.query.exp) - Math.floor(Date.now() / 1000))}`);
-      const range = parseRange(req.headers.range, stat.size);
-      if (range === 'unsatisfiable') {
-        reply.code(416).header('content-range', `bytes */${stat.size}`);
-        return reply.send();
-      }
       if (range) {
         reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${stat.size}`);
         reply.header('content-length', range.end - range.start + 1);

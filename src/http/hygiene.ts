@@ -46,3 +46,23 @@ export function refuseUnstorableText(parts: { body?: unknown; query?: unknown; p
   const message = 'Text must not contain NUL characters or unpaired UTF-16 surrogates';
   throw new AppError('validation_error', `Invalid request: ${at}: ${message}`, { fields: { [at]: [message] } });
 }
+
+/**
+ * Headers read as one value, with their names as documented. Node joins a repeated
+ * `Idempotency-Key` into `a, b` (a valid key, so two retries that each sent both became a third
+ * key) and keeps only the first `Authorization`; which of two was meant is the caller's to say.
+ */
+const SINGLE_HEADERS: Readonly<Record<string, string>> = {
+  'idempotency-key': 'Idempotency-Key',
+  'x-api-key': 'X-API-Key',
+  authorization: 'Authorization',
+  'last-event-id': 'Last-Event-ID',
+};
+
+/** Throws a 400 when a header read as one value came more than once. */
+export function refuseRepeatedHeaders(headersDistinct: Readonly<Record<string, string[] | undefined>>): void {
+  const name = Object.keys(SINGLE_HEADERS).find((h) => (headersDistinct[h]?.length ?? 0) > 1);
+  if (name === undefined) return;
+  const label = SINGLE_HEADERS[name]!;
+  throw new AppError('validation_error', `Invalid request: the ${label} header came more than once; send it once`, { fields: { [label]: ['Send it once'] } });
+}

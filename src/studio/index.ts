@@ -9,6 +9,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
 
 export interface StudioDeps {
   config: Pick<Config, 'publicUrl'>;
@@ -122,7 +123,7 @@ export function registerStudio(app: FastifyInstance, deps: StudioDeps): void {
       return reply.type(TYPES[ext] ?? 'application/octet-stream').send(body);
     }
     // A path with an extension is a missing file; anything else is a page of the app.
-    if (ext) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    if (ext) throw new AppError('not_found', `No file /studio/${rel}`);
     return sendIndex(reply);
   });
 }

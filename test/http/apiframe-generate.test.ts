@@ -90,6 +90,8 @@ test('the seed text-to-video example: 202 QUEUED, PROCESSING with rising progres
   const beyond = await fetch(String(result.videoUrl), { headers: { range: `bytes=${size + 5}-` } });
   assert.equal(beyond.status, 416);
   assert.equal(beyond.headers.get('content-range'), `bytes */${size}`);
+  // In the envelope (it was an empty body typed video/mp4).
+  assert.equal(((await beyond.json()) as { code: string }).code, 'range_not_satisfiable');
 
   // The URL is a signed capability: tampering or stretching its expiry is refused.
   const u = new URL(String(result.videoUrl));

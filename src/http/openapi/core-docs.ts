@@ -40,7 +40,7 @@ export const SERVICE_DOCS: RouteDoc[] = [
       206: { description: 'A byte range', mediaTypes: FILE_TYPES },
       403: { description: 'Invalid or expired link' },
       404: { description: 'Past retention' },
-      416: { description: 'Range not satisfiable (see `Content-Range`)', schema: null },
+      416: { description: 'Range not satisfiable (see `Content-Range`)' },
     },
   },
   {

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.js';
+import { outageOf } from '../outage.js';
 import { wavespeedError } from './dialects/wavespeed/index.js';
 import { apiInOneError } from './dialects/apiinone/index.js';
 
@@ -43,11 +44,6 @@ export function fromFastifyError(err: { code?: string; statusCode?: number; mess
   return null;
 }
 
-/** errno codes of a local disk that cannot take a write now: full, over quota, read-only, failing. */
-const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'ENOTDIR', 'EMFILE', 'ENFILE']);
-/** Socket-level codes of a database server we cannot reach or lost mid-request. */
-const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-
 /** Seconds a caller is told to wait after one of our own outages. */
 const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
@@ -58,24 +54,8 @@ const OUTAGE_RETRY_AFTER_SECONDS = 5;
  * retried with its Idempotency-Key is never made twice. Paths and errno text stay in the log.
  */
 export function fromOutage(err: unknown): AppError | null {
-  const e = err as { code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number }; name?: unknown } | null;
-  if (!e || typeof e !== 'object') return null;
-  const code = typeof e.code === 'string' ? e.code : '';
-  const message = typeof e.message === 'string' ? e.message : '';
-  const retry = { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS, cause: err };
-  // PostgreSQL: connection exceptions (08…), admin shutdown / crash / cannot connect now (57P0x), too many connections.
-  if (/^08|^57P0[1-3]$|^53300$/.test(code) || /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect/i.test(message)) {
-    return new AppError('unavailable', 'The database is unavailable on our side; retry shortly', retry);
-  }
-  if (NET_CODES.has(code) && typeof (err as { syscall?: unknown }).syscall === 'string' && !('$metadata' in e)) {
-    return new AppError('unavailable', 'The database is unreachable on our side; retry shortly', retry);
-  }
-  if (DISK_CODES.has(code) && typeof (err as { syscall?: unknown }).syscall === 'string') {
-    return new AppError('unavailable', 'File storage is full or unavailable on our side; retry later', retry);
-  }
-  const s3Status = e.$metadata?.httpStatusCode;
-  if (s3Status !== undefined && s3Status >= 500) {
-    return new AppError('unavailable', 'File storage is unavailable on our side; retry later', retry);
-  }
-  return null;
+  const kind = outageOf(err);
+  if (!kind) return null;
+  const message = kind === 'database' ? 'The database is unavailable on our side; retry shortly' : 'File storage is full or unavailable on our side; retry later';
+  return new AppError('unavailable', message, { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS, cause: err });
 }

@@ -15,6 +15,32 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
+ * When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or null where
+ * /proc is not there. With the pid it names one process for good: after a SIGKILL the pid in a
+ * stale lock can belong to another process by the time we restart (a container restarts its
+ * processes with the same few pids), and that must not keep the database locked.
+ */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process that wrote lock text `text` ("pid" or "pid starttime") still runs. */
+function lockHolderAlive(text: string): number | null {
+  const [pidText, started] = text.trim().split(/\s+/);
+  const owner = Number(pidText);
+  if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || !pidAlive(owner)) return null;
+  // Another process now has that pid: the lock is stale.
+  if (started && startTimeOf(owner) !== null && startTimeOf(owner) !== started) return null;
+  return owner;
+}
+
+/**
  * PGlite is a single-process database: a second process opening the same directory would corrupt
  * it. A pid lock file turns that mistake into a clear error.
  */
@@ -24,7 +50,8 @@ function takeLock(dir: string): () => void {
   for (let i = 0; i < 2; i++) {
     try {
       const fd = openSync(lock, 'wx');
-      writeFileSync(fd, String(process.pid));
+      const started = startTimeOf(process.pid);
+      writeFileSync(fd, started ? `${process.pid} ${started}` : String(process.pid));
       closeSync(fd);
       return () => {
         try {
@@ -35,8 +62,8 @@ function takeLock(dir: string): () => void {
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lock, 'utf8'));
-      if (owner && owner !== process.pid && pidAlive(owner)) {
+      const owner = lockHolderAlive(readFileSync(lock, 'utf8'));
+      if (owner !== null) {
         throw new Error(
           `The embedded database in ${dir} is in use by process ${owner}. Stop it, or give this instance its own REELAY_DATA_DIR.`,
         );

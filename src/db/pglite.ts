@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './types.js';
+import { silentLogger, type Logger } from '../log.js';
 
 const parsers = { [types.INT8]: (v: string) => Number(v) };
 
@@ -74,6 +75,31 @@ function takeLock(dir: string): () => void {
   throw new Error(`could not lock ${dir}`);
 }
 
+/**
+ * Opens the cluster in `dir`, creating it if there is none. A first start killed during initdb
+ * (SIGKILL, OOM, a full disk) left a half-made cluster that PGlite aborted on at every start after,
+ * for good. `<dir>.initialized`, written once a cluster has opened, tells such a wreck from a
+ * database that holds data: a directory that fails to open and never opened is moved aside (kept,
+ * never deleted) and made afresh; one that opened before is never touched, its error stands.
+ */
+async function openDir(dir: string, log: Logger): Promise<PGlite> {
+  const marker = `${dir}.initialized`;
+  const everOpened = existsSync(marker);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({ dataDir: dir, parsers });
+  } catch (err) {
+    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
+    if (everOpened || fresh) throw err;
+    const aside = `${dir}.unfinished-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(dir, aside);
+    log.warn({ err, dir, movedTo: aside }, 'the embedded database was never fully created (a first start was interrupted): moved aside, creating it afresh');
+    pg = await PGlite.create({ dataDir: dir, parsers });
+  }
+  if (!everOpened) writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return pg;
+}
+
 function wrap(q: Pick<PGlite, 'query'>): Queryable {
   return {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -89,7 +115,7 @@ function wrap(q: Pick<PGlite, 'query'>): Queryable {
  * @example
  * const db = await openPglite('./data/pg');
  */
-export async function openPglite(dir: string | undefined): Promise<Db> {
+export async function openPglite(dir: string | undefined, opts: { log?: Logger } = {}): Promise<Db> {
   let release = () => {};
   if (dir) {
     mkdirSync(dirname(dir), { recursive: true });
@@ -97,7 +123,7 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
   }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dir ? { dataDir: dir, parsers } : { parsers });
+    pg = dir ? await openDir(dir, opts.log ?? silentLogger) : await PGlite.create({ parsers });
   } catch (err) {
     release();
     throw err;

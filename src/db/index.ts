@@ -18,5 +18,5 @@ export { openPostgres } from './postgres.js';
  */
 export async function openDb(opts: { databaseUrl?: string | undefined; dataDir: string; schema?: string | undefined; log?: Logger }): Promise<Db> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, { ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.log ? { log: opts.log } : {}) });
-  return openPglite(join(opts.dataDir, 'pg'));
+  return openPglite(join(opts.dataDir, 'pg'), opts.log ? { log: opts.log } : {});
 }

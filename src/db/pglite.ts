@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './types.js';
+import { silentLogger, type Logger } from '../log.js';
 
 const parsers = { [types.INT8]: (v: string) => Number(v) };
 
@@ -15,6 +16,32 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
+ * When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or null where
+ * /proc is not there. With the pid it names one process for good: after a SIGKILL the pid in a
+ * stale lock can belong to another process by the time we restart (a container restarts its
+ * processes with the same few pids), and that must not keep the database locked.
+ */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process that wrote lock text `text` ("pid" or "pid starttime") still runs. */
+function lockHolderAlive(text: string): number | null {
+  const [pidText, started] = text.trim().split(/\s+/);
+  const owner = Number(pidText);
+  if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || !pidAlive(owner)) return null;
+  // Another process now has that pid: the lock is stale.
+  if (started && startTimeOf(owner) !== null && startTimeOf(owner) !== started) return null;
+  return owner;
+}
+
+/**
  * PGlite is a single-process database: a second process opening the same directory would corrupt
  * it. A pid lock file turns that mistake into a clear error.
  */
@@ -24,7 +51,8 @@ function takeLock(dir: string): () => void {
   for (let i = 0; i < 2; i++) {
     try {
       const fd = openSync(lock, 'wx');
-      writeFileSync(fd, String(process.pid));
+      const started = startTimeOf(process.pid);
+      writeFileSync(fd, started ? `${process.pid} ${started}` : String(process.pid));
       closeSync(fd);
       return () => {
         try {
@@ -35,8 +63,8 @@ function takeLock(dir: string): () => void {
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lock, 'utf8'));
-      if (owner && owner !== process.pid && pidAlive(owner)) {
+      const owner = lockHolderAlive(readFileSync(lock, 'utf8'));
+      if (owner !== null) {
         throw new Error(
           `The embedded database in ${dir} is in use by process ${owner}. Stop it, or give this instance its own REELAY_DATA_DIR.`,
         );
@@ -45,6 +73,31 @@ function takeLock(dir: string): () => void {
     }
   }
   throw new Error(`could not lock ${dir}`);
+}
+
+/**
+ * Opens the cluster in `dir`, creating it if there is none. A first start killed during initdb
+ * (SIGKILL, OOM, a full disk) left a half-made cluster that PGlite aborted on at every start after,
+ * for good. `<dir>.initialized`, written once a cluster has opened, tells such a wreck from a
+ * database that holds data: a directory that fails to open and never opened is moved aside (kept,
+ * never deleted) and made afresh; one that opened before is never touched, its error stands.
+ */
+async function openDir(dir: string, log: Logger): Promise<PGlite> {
+  const marker = `${dir}.initialized`;
+  const everOpened = existsSync(marker);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({ dataDir: dir, parsers });
+  } catch (err) {
+    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
+    if (everOpened || fresh) throw err;
+    const aside = `${dir}.unfinished-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(dir, aside);
+    log.warn({ err, dir, movedTo: aside }, 'the embedded database was never fully created (a first start was interrupted): moved aside, creating it afresh');
+    pg = await PGlite.create({ dataDir: dir, parsers });
+  }
+  if (!everOpened) writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return pg;
 }
 
 function wrap(q: Pick<PGlite, 'query'>): Queryable {
@@ -62,7 +115,7 @@ function wrap(q: Pick<PGlite, 'query'>): Queryable {
  * @example
  * const db = await openPglite('./data/pg');
  */
-export async function openPglite(dir: string | undefined): Promise<Db> {
+export async function openPglite(dir: string | undefined, opts: { log?: Logger } = {}): Promise<Db> {
   let release = () => {};
   if (dir) {
     mkdirSync(dirname(dir), { recursive: true });
@@ -70,7 +123,7 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
   }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dir ? { dataDir: dir, parsers } : { parsers });
+    pg = dir ? await openDir(dir, opts.log ?? silentLogger) : await PGlite.create({ parsers });
   } catch (err) {
     release();
     throw err;

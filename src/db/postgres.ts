@@ -25,6 +25,9 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
+    // Names our connections in pg_stat_activity (an operator, or a test, can find this instance's);
+    // an application_name in the URL wins over it.
+    application_name: opts.schema ? `reelay:${opts.schema}` : 'reelay',
     ...(opts.schema ? { options: `-c search_path=${opts.schema},public` } : {}),
   });
   // An idle client that loses its server must not crash the process; the pool replaces it.
@@ -39,16 +42,24 @@ export async function openPostgres(url: string, opts: { max?: number; schema?: s
       // A deadlock (40P01) aborts one side with nothing committed; run it again, a few times.
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
+        // A checked-out client whose server connection dies between two statements (the
+        // transaction's own code running, `pg_terminate_backend`, a failover) emits 'error' with
+        // no active query to take it: unheard, that crashed the whole process. Heard here, the
+        // next statement fails and the client is dropped from the pool instead of reused.
+        let broken: Error | undefined;
+        const onError = (err: Error) => (broken ??= err);
+        client.on('error', onError);
         try {
           await client.query('BEGIN');
           const out = await fn(wrap(client));
           await client.query('COMMIT');
           return out;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => {});
+          if (!broken) await client.query('ROLLBACK').catch((e: Error) => (broken ??= e));
           if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
         } finally {
-          client.release();
+          client.removeListener('error', onError);
+          client.release(broken);
         }
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
       }

@@ -5,7 +5,7 @@ import { authenticate } from './auth.js';
 import { refuseRepeatedHeaders, refuseUnstorableText } from './hygiene.js';
 import { abortWaits } from './prefer.js';
 import type { AppDeps } from './context.js';
-import { fromFastifyError, rendererFor } from './envelope.js';
+import { fromFastifyError, fromOutage, rendererFor } from './envelope.js';
 import { answerClientError, dialectOfUrl, httpServerOptions, instrumentServer, refuseBadHost } from './connection.js';
 import { registerFileRoutes } from './files.js';
 import { registerApiframe } from './dialects/apiframe/index.js';
@@ -170,8 +170,12 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     if (isAppError(err)) appErr = err;
     else {
       const mapped = fromFastifyError(err as { code?: string; statusCode?: number; message: string });
+      const outage = mapped ? null : fromOutage(err);
       if (mapped) appErr = mapped;
-      else {
+      else if (outage) {
+        req.log.error({ err }, 'request failed on our infrastructure');
+        appErr = outage;
+      } else {
         // The message stays in our log; the caller gets the request id to quote.
         req.log.error({ err }, 'unhandled error');
         appErr = new AppError('internal', `Internal error; quote request id ${req.id} when reporting it`);

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.js';
+import { outageOf } from '../outage.js';
 import { wavespeedError } from './dialects/wavespeed/index.js';
 import { apiInOneError } from './dialects/apiinone/index.js';
 
@@ -41,4 +42,20 @@ export function fromFastifyError(err: { code?: string; statusCode?: number; mess
   if (err.statusCode === 404) return new AppError('not_found', 'Not found');
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('validation_error', err.message);
   return null;
+}
+
+/** Seconds a caller is told to wait after one of our own outages. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Our own infrastructure failing under a request (the database unreachable or its connection
+ * killed, the disk full or read-only, S3 down): a 503 `unavailable` that says which part, with
+ * Retry-After, rather than a bare 500. Money moves only in a committed transaction; a submit
+ * retried with its Idempotency-Key is never made twice. Paths and errno text stay in the log.
+ */
+export function fromOutage(err: unknown): AppError | null {
+  const kind = outageOf(err);
+  if (!kind) return null;
+  const message = kind === 'database' ? 'The database is unavailable on our side; retry shortly' : 'File storage is full or unavailable on our side; retry later';
+  return new AppError('unavailable', message, { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS, cause: err });
 }

@@ -7,7 +7,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProviderError, type InlineProvider, type JobErrorCode } from '../providers/index.js';
 import { backoffMs } from '../retry.js';
-import { releaseLease, stillLeased } from './repo.js';
+import { releaseLease, retryLater, stillLeased } from './repo.js';
+import { outageOf } from '../outage.js';
 import { newId } from '../ids.js';
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
@@ -31,6 +32,21 @@ export async function runJob(d: RunnerDeps, owner: string, row: JobRow, signal: 
     if (signal.aborted) {
       // Shutting down: give the job back at once so another worker (or our next start) resumes it.
       await releaseLease(d.db, row.id, owner, new Date());
+      return;
+    }
+    // Our own database or disk failing is waited out with backoff, the reason shown on the job:
+    // failing (and refunding) a render over a blip threw the customer's job away for our fault.
+    const outage = outageOf(err);
+    if (outage) {
+      const attempts = row.attempts + 1;
+      const what = outage === 'storage' ? 'Storing the video failed on our side' : 'A database fault on our side interrupted the render';
+      d.log.error({ jobId: row.id, err, attempt: attempts }, `${what}; ${attempts < d.maxAttempts ? 'retrying' : 'giving up'}`);
+      if (attempts < d.maxAttempts) {
+        const nextRunAt = new Date(Date.now() + backoffMs(row.attempts, { baseMs: 2000, capMs: 120_000 }));
+        await retryLater(d.db, row.id, owner, { nextRunAt, attempts, reason: `${what}, retrying, attempt ${attempts} of ${d.maxAttempts}`, requeue: false });
+        return;
+      }
+      await failJob(d.db, d.events, row.id, owner, 'internal', `${what}; gave up after ${attempts} attempts; its credits were released`);
       return;
     }
     if (err instanceof ProviderError && err.retryable && row.attempts + 1 < d.maxAttempts) {

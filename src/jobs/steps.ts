@@ -142,7 +142,22 @@ export async function complete(d: RunnerDeps, owner: string, row: JobRow, localV
       return r;
     });
   } finally {
-    if (!done) await d.blobs.deletePrefix(attemptPrefix(row.id, attempt)).catch(() => {});
+    if (!done && !(await resultIsFrom(d.db, row.id, attempt))) await d.blobs.deletePrefix(attemptPrefix(row.id, attempt)).catch(() => {});
   }
   d.log.info({ jobId: row.id, completed: done !== null }, 'job finished');
+}
+
+/**
+ * Whether the job completed with THIS attempt's files. A capture transaction whose COMMIT reply
+ * was lost (the connection killed at that instant) may have committed: deleting the files then
+ * left a completed, charged job whose video was gone. When the database cannot even say, the
+ * files are kept: an orphan file costs disk, a missing one costs the customer a paid video.
+ */
+async function resultIsFrom(db: Db, jobId: string, attempt: string): Promise<boolean> {
+  try {
+    const { rows } = await db.query<{ key: string | null }>(`SELECT result->'video'->>'key' AS key FROM jobs WHERE id = $1 AND state = 'completed'`, [jobId]);
+    return rows[0]?.key?.startsWith(attemptPrefix(jobId, attempt)) ?? false;
+  } catch {
+    return true;
+  }
 }

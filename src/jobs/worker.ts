@@ -1,3 +1,4 @@
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../db/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
@@ -42,6 +43,32 @@ function freesSlots(events: JobEventSink, wakeup: Wakeup): JobEventSink {
   };
 }
 
+/** How often, and past what age, leftovers in `<dataDir>/tmp` are deleted. */
+const TMP_PRUNE_EVERY_MS = 60 * 60 * 1000;
+const TMP_MAX_AGE_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Deletes files in `dir` untouched for `maxAgeMs`: renders and downloads of a process that was
+ * killed (SIGKILL, OOM, power) stay there otherwise, one partial MP4 per attempt, until the disk
+ * is full. A live render or download writes continuously, so its file is never that old.
+ */
+async function pruneTmp(dir: string, maxAgeMs: number, log: Logger): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const p = join(dir, name);
+    try {
+      const st = await lstat(p);
+      if (!st.isFile() || Date.now() - st.mtimeMs < maxAgeMs) continue;
+      await rm(p, { force: true });
+      removed++;
+    } catch {
+      /* gone meanwhile, or unreadable: the next prune tries again */
+    }
+  }
+  if (removed) log.info({ removed, dir }, 'removed leftover temporary files of interrupted jobs');
+}
+
 /** A claimed job this process is driving. */
 interface Inflight {
   inline: boolean;
@@ -67,6 +94,7 @@ export class Worker {
   private readonly inflight = new Map<string, Inflight>();
   private readonly loop: LeaseLoop;
   private lastSweep = 0;
+  private lastTmpPrune = 0;
   private readonly runner: RunnerDeps;
 
   constructor(private readonly o: WorkerOptions) {
@@ -202,6 +230,10 @@ export class Worker {
     const every = this.o.sweepEveryMs ?? 15_000;
     if (Date.now() - this.lastSweep < every) return;
     this.lastSweep = Date.now();
+    if (Date.now() - this.lastTmpPrune >= TMP_PRUNE_EVERY_MS) {
+      this.lastTmpPrune = Date.now();
+      await pruneTmp(this.runner.tmpDir, TMP_MAX_AGE_MS, this.o.log);
+    }
     await sweep({ db: this.o.db, blobs: this.o.blobs, log: this.o.log, retentionHours: this.o.retentionHours, events: this.runner.events, providers: this.o.providers });
   }
 

@@ -7,6 +7,7 @@ import { sleep } from '../../retry.js';
 import { ProviderError, type InlineProvider, type ProviderJob } from '../types.js';
 import { outputSize, renderVideo } from './render.js';
 import { DEFAULT_MAX_DELAY_SECONDS, parseTriggers, TRIGGER_MESSAGES } from './triggers.js';
+import { DISK_FULL_TEXT, OurOutage, outageOf } from '../../outage.js';
 
 export { DEFAULT_MAX_DELAY_SECONDS, parseTriggers } from './triggers.js';
 
@@ -59,6 +60,9 @@ export class SandboxProvider implements InlineProvider {
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       if (err instanceof ProviderError) throw err;
+      // Our disk refusing the output (or the input's copy) is an outage to wait out, not a failed render.
+      if (outageOf(err)) throw err;
+      if (DISK_FULL_TEXT.test((err as Error).message)) throw new OurOutage('storage', 'the sandbox render could not write its output', { cause: err });
       throw new ProviderError('render_failed', `Sandbox render failed: ${(err as Error).message.slice(0, 500)}`, false);
     } finally {
       if (tmp) await rm(tmp, { recursive: true, force: true });

@@ -78,25 +78,27 @@ function takeLock(dir: string): () => void {
 /**
  * Opens the cluster in `dir`, creating it if there is none. A first start killed during initdb
  * (SIGKILL, OOM, a full disk) left a half-made cluster that PGlite aborted on at every start after,
- * for good. `<dir>.initialized`, written once a cluster has opened, tells such a wreck from a
- * database that holds data: a directory that fails to open and never opened is moved aside (kept,
- * never deleted) and made afresh; one that opened before is never touched, its error stands.
+ * for good. `<dir>.creating` is written before a cluster is made in an empty directory and removed
+ * once it has opened: a directory that fails to open while it is still there is such a wreck, and
+ * is moved aside (kept, never deleted) and made afresh. Any other directory that fails to open —
+ * one that opened before, or one from before this marker existed — holds data: it is never
+ * touched, and the error stands.
  */
 async function openDir(dir: string, log: Logger): Promise<PGlite> {
-  const marker = `${dir}.initialized`;
-  const everOpened = existsSync(marker);
+  const creating = `${dir}.creating`;
+  const empty = !existsSync(dir) || readdirSync(dir).length === 0;
+  if (empty) writeFileSync(creating, `${new Date().toISOString()}\n`);
   let pg: PGlite;
   try {
     pg = await PGlite.create({ dataDir: dir, parsers });
   } catch (err) {
-    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
-    if (everOpened || fresh) throw err;
+    if (empty || !existsSync(creating)) throw err;
     const aside = `${dir}.unfinished-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(dir, aside);
     log.warn({ err, dir, movedTo: aside }, 'the embedded database was never fully created (a first start was interrupted): moved aside, creating it afresh');
     pg = await PGlite.create({ dataDir: dir, parsers });
   }
-  if (!everOpened) writeFileSync(marker, `${new Date().toISOString()}\n`);
+  if (existsSync(creating)) unlinkSync(creating);
   return pg;
 }
 

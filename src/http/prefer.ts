@@ -18,9 +18,12 @@ export const MAX_PREFER_WAIT_SECONDS = 60;
 export function preferWaitMs(req: FastifyRequest, reply: FastifyReply): number {
   const header = req.headers.prefer;
   const text = Array.isArray(header) ? header.join(',') : (header ?? '');
-  const m = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?(?:$|[,;\s])/i.exec(text);
+  // Any number of digits: a long wait asked for is the longest we hold (it once was ignored past
+  // six digits); the cap is applied to the digit count first, so a 10,000-digit N costs nothing.
+  const m = /(?:^|[,;\s])wait\s*=\s*"?(\d+)"?(?:$|[,;\s])/i.exec(text);
   if (!m) return 0;
-  const seconds = Math.min(MAX_PREFER_WAIT_SECONDS, Number(m[1]));
+  const digits = m[1]!.replace(/^0+(?=\d)/, '');
+  const seconds = digits.length > 3 ? MAX_PREFER_WAIT_SECONDS : Math.min(MAX_PREFER_WAIT_SECONDS, Number(digits));
   if (seconds > 0) void reply.header('preference-applied', `wait=${seconds}`);
   return seconds * 1000;
 }

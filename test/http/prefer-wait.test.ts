@@ -69,3 +69,13 @@ test('API in One: Prefer: wait answers with the completed task', async () => {
   assert.equal(res.body.status, 'completed');
   assert.ok((res.body.result as { video_url: string }).video_url);
 });
+
+test('regression: Prefer: wait with seven or more digits was ignored; any N past the cap is the cap (60 s)', async () => {
+  for (const n of ['9999999', '0000000000000000000000061', '9'.repeat(400)]) {
+    const res = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: `a long preference ${n.length} [Zoom in]` }, { prefer: `wait=${n}` });
+    assert.equal(res.status, 200, `wait=${n.slice(0, 20)}…: ${JSON.stringify(res.body)}`);
+    assert.equal(res.headers.get('preference-applied'), 'wait=60');
+  }
+  const small = await api(r.url, r.key, 'POST', '/v2/videos/generate', { model: 'hailuo-2.3', prompt: 'a leading-zero preference' }, { prefer: 'wait=0005' });
+  assert.equal(small.headers.get('preference-applied'), 'wait=5');
+});

@@ -17,6 +17,7 @@ import { WEBHOOK_CHANNEL } from './outbox.js';
 import { claimDeliveries, nextDeliveryDueAt, settleAttempt, unclaim, type AttemptRecord, type DeliveryRow } from './repo.js';
 import { retryDelayMs } from './schedule.js';
 import { signingSecrets } from './secrets.js';
+import { outageOf } from '../outage.js';
 
 export interface DispatcherOptions {
   db: Db;
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
 
 /** Time a claim may take past the request's own budget (signing, writing the result). */
 const LEASE_MARGIN_MS = 5_000;
+/** After an outage of ours, the next try comes in 5–10 s (uncounted), like the API's Retry-After. */
+const OUTAGE_RETRY_MS = 5_000;
 
 /**
  * @example
@@ -137,11 +140,15 @@ export class WebhookDispatcher {
       const secrets = await signingSecrets(this.o.db, row.account_id, row.mode);
       rec = await sendDelivery(row, secrets, this.send, signal);
     } catch (err) {
-      // Our own failure (database, a bug), not the receiver's: logged, and retried on schedule.
+      // Our own failure, not the receiver's: logged, and retried. An outage of ours (the database
+      // that holds the signing secret, say) is not counted against the receiver's attempts: it
+      // once used up the 24-hour schedule and gave up on a delivery nobody had tried to send.
+      // Anything else (a bug) is retried on the schedule, so that it cannot loop for ever.
       this.o.log.error({ err, deliveryId: row.id }, 'webhook attempt failed internally');
       const base = { startedAt, latencyMs: Date.now() - startedAt.getTime(), statusCode: null, responseBody: null, errorKind: 'internal', errorMessage: 'internal error' };
       const delay = retryDelayMs(this.o.retryScheduleMs, row.attempts, this.o.random);
-      rec = delay === null ? { ...base, outcome: 'gave_up' } : { ...base, outcome: 'retry', retryInMs: delay };
+      if (outageOf(err)) rec = { ...base, outcome: 'interrupted', retryInMs: OUTAGE_RETRY_MS + Math.floor((this.o.random ?? Math.random)() * OUTAGE_RETRY_MS) };
+      else rec = delay === null ? { ...base, outcome: 'gave_up' } : { ...base, outcome: 'retry', retryInMs: delay };
     }
     try {
       const moved = await this.o.db.tx((q) => settleAttempt(q, row, this.id, rec));

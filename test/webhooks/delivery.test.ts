@@ -264,3 +264,36 @@ test('two dispatchers sharing the database deliver every event exactly once, in 
     assert.deepEqual(rx.forJob(j.id).map((r) => (JSON.parse(r.body) as { progress: number }).progress), [0, 25, 50, 75]);
   }
 });
+
+test('regression: our database failing while a delivery is signed is not counted against the receiver (it once used up the schedule and gave up unsent)', async () => {
+  rx.reply = () => ({ status: 204 });
+  const job = await insertJob(t, { webhookUrl: rx.url('/outage') });
+  await emit(t, outbox, job.id, 'progress', { progress: 0 });
+  // The signing-secret read fails as a killed connection does, three times: more than the
+  // two-step retry schedule would allow if these counted.
+  let failures = 3;
+  const flaky = new Proxy(t.db, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+      return async (sql: string, params?: readonly unknown[]) => {
+        if (failures > 0 && sql.includes('FROM webhook_secrets')) {
+          failures--;
+          throw Object.assign(new Error('Connection terminated unexpectedly'), {});
+        }
+        return target.query(sql, params);
+      };
+    },
+  });
+  const d = testDispatcher(flaky, { retryScheduleMs: [0, 50] });
+  for (let i = 0; i < 3; i++) {
+    await d.runOnce();
+    await t.db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE job_id = $1 AND state = 'pending'`, [job.id]);
+  }
+  const [row] = await deliveries(t.db, job.id);
+  assert.equal(row?.state, 'pending', 'still to be sent, not given up');
+  assert.equal(Number(row?.attempts), 0, 'none of our failures counted');
+  assert.deepEqual((await attemptsOf(job.id)).map((a) => a.outcome), ['interrupted', 'interrupted', 'interrupted']);
+  await d.runOnce();
+  assert.equal(rx.forJob(job.id).length, 1, 'delivered once the database answers');
+  assert.equal(await webhookStatusOf(t.db, job.id), 'delivered');
+});

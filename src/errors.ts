@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, retryable: true, summary: 'Too many requests for this account and mode (the plan\'s limit, shared by its keys); retry after `Retry-After` seconds.' },
   internal: { status: 500, retryable: true, summary: 'An unexpected error; the message is logged with the request id, never returned.' },
   provider_unavailable: { status: 503, retryable: true, summary: 'No upstream can take this job now (not configured, or unhealthy).' },
-  unavailable: { status: 503, retryable: true, summary: 'The service is starting or shutting down, or a part of it (the database, file storage) is failing on our side; retry after `Retry-After` seconds.' },
+  unavailable: { status: 503, retryable: true, summary: 'The service is starting or shutting down, or a part of it (the database, file storage) is failing on our side; retry after `Retry-After` seconds, a POST with the same `Idempotency-Key` (it may have been carried out).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

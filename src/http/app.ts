@@ -170,7 +170,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     if (isAppError(err)) appErr = err;
     else {
       const mapped = fromFastifyError(err as { code?: string; statusCode?: number; message: string });
-      const outage = mapped ? null : fromOutage(err);
+      const outage = mapped ? null : fromOutage(err, req.method);
       if (mapped) appErr = mapped;
       else if (outage) {
         req.log.error({ err }, 'request failed on our infrastructure');

@@ -53,9 +53,12 @@ const OUTAGE_RETRY_AFTER_SECONDS = 5;
  * Retry-After, rather than a bare 500. Money moves only in a committed transaction; a submit
  * retried with its Idempotency-Key is never made twice. Paths and errno text stay in the log.
  */
-export function fromOutage(err: unknown): AppError | null {
+export function fromOutage(err: unknown, method = 'GET'): AppError | null {
   const kind = outageOf(err);
   if (!kind) return null;
-  const message = kind === 'database' ? 'The database is unavailable on our side; retry shortly' : 'File storage is full or unavailable on our side; retry later';
+  let message = kind === 'database' ? 'The database is unavailable on our side; retry shortly' : 'File storage is full or unavailable on our side; retry later';
+  // A write whose COMMIT answer was lost may have happened: only an Idempotency-Key makes the
+  // retry safe (a submit retried without one can make, and hold credits for, a second job).
+  if (method === 'POST') message += ' with the same Idempotency-Key (the request may have been carried out)';
   return new AppError('unavailable', message, { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS, cause: err });
 }

@@ -44,6 +44,7 @@ test('file storage that refuses the input image (full, read-only, not a director
     assert.equal(res.status, 503, JSON.stringify(res.body));
     assert.equal(res.body.code, 'unavailable');
     assert.match(String(res.body.error), /^File storage is full or unavailable on our side/);
+    assert.match(String(res.body.error), /same Idempotency-Key/, 'a POST is told how to retry safely');
     assert.doesNotMatch(String(res.body.error), /ENOTDIR|\//, 'no errno or server path');
     assert.equal(res.headers.get('retry-after'), '5');
     const ws = await api(r.url, r.key, 'POST', '/api/v3/minimax/hailuo-2.3/i2v-standard', { prompt: 'a boat', image: body.hailuoParams.image });
@@ -85,6 +86,7 @@ test(
       assert.equal(res.status, 503, JSON.stringify(res.body));
       assert.equal(res.body.code, 'unavailable');
       assert.match(String(res.body.error), /^The database is unavailable on our side/);
+      assert.doesNotMatch(String(res.body.error), /Idempotency-Key/, 'a GET is simply retried');
       assert.equal(res.headers.get('retry-after'), '5');
       assert.equal((await api(r.url, r.key, 'GET', '/v2/jobs')).status, 200);
     } finally {

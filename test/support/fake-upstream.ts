@@ -42,6 +42,8 @@ export interface FakeTask<F> {
   input: Record<string, unknown>;
   webhook: string | null;
   canceled: boolean;
+  /** Set when its completion timer fired: done from then on, whatever the clock says. */
+  finished?: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -116,12 +118,21 @@ export abstract class FakeUpstream<F> {
   protected addTask(model: string, input: Record<string, unknown>, webhook: string | null): FakeTask<F> {
     const t: FakeTask<F> = { id: this.newId(), plan: this.plan(input, model), createdAt: Date.now(), model, input, webhook, canceled: false };
     this.tasks.set(t.id, t);
-    if (webhook) t.timer = setTimeout(() => void this.deliver(t).catch(() => undefined), t.plan.durationMs);
+    // The webhook is sent when the task is done by definition: a timer may fire a millisecond
+    // before Date.now() says the duration has passed, and the completion webhook then described
+    // a task still `processing` (seen on CI).
+    if (webhook) {
+      t.timer = setTimeout(() => {
+        t.finished = true;
+        void this.deliver(t).catch(() => undefined);
+      }, t.plan.durationMs);
+    }
     return t;
   }
 
   /** 'queued' | 'running' | 'done' by the clock. */
   protected phaseOf(t: FakeTask<F>): 'queued' | 'running' | 'done' {
+    if (t.finished) return 'done';
     const f = (Date.now() - t.createdAt) / t.plan.durationMs;
     if (f >= 1) return 'done';
     return f < (t.plan.queuedFraction ?? 0.25) ? 'queued' : 'running';

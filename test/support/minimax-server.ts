@@ -53,6 +53,8 @@ export interface Task {
   fileId: string | null;
   /** When a query first reported the finished state (to measure how late pollers notice). */
   seenDoneAt?: number;
+  /** Set when its completion callback timer fired: done from then on, whatever the clock says. */
+  finished?: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -75,7 +77,9 @@ export async function sampleVideo(): Promise<string> {
 const IMAGE_DATA_URI = /^data:image\/(jpeg|png|webp);base64,([A-Za-z0-9+/=]+)$/;
 
 function statusAt(t: Task, now: number): string {
-  const f = (now - t.createdAt) / t.plan.durationMs;
+  // A timer may fire a millisecond before Date.now() says the duration has passed: the completion
+  // callback must still describe a finished task.
+  const f = t.finished ? 1 : (now - t.createdAt) / t.plan.durationMs;
   if (f < 0.1) return 'Preparing';
   if (f < 0.25) return 'Queueing';
   if (f < 1) return t.plan.runningStatus ?? 'Processing';
@@ -252,7 +256,12 @@ export class FakeMinimax {
     const task: Task = { id, plan: this.plan(body), createdAt: Date.now(), prompt, callbackUrl, fileId: null };
     this.tasks.set(id, task);
     entry.taskId = id;
-    if (callbackUrl) task.timer = setTimeout(() => void this.callback(task), task.plan.durationMs);
+    if (callbackUrl) {
+      task.timer = setTimeout(() => {
+        task.finished = true;
+        void this.callback(task);
+      }, task.plan.durationMs);
+    }
     return { task_id: id, base_resp: { status_code: 0, status_msg: 'success' } };
   }
 
@@ -294,7 +303,7 @@ export class FakeMinimax {
     if (!t) return { task_id: taskId, status: '', file_id: '', base_resp: { status_code: 2013, status_msg: 'invalid params, task not found' } };
     const now = Date.now();
     const status = statusAt(t, now);
-    if (observed && now - t.createdAt >= t.plan.durationMs) t.seenDoneAt ??= now;
+    if (observed && (t.finished || now - t.createdAt >= t.plan.durationMs)) t.seenDoneAt ??= now;
     const out: Record<string, unknown> = { task_id: taskId, status, file_id: '', base_resp: { status_code: 0, status_msg: 'success' } };
     if (status === 'Success') {
       t.fileId ??= String(2e14 + Math.floor(Math.random() * 7e14));

@@ -113,17 +113,7 @@ const SETUPS: Record<Provider, Setup> = {
     async start(plan) {
       const f = await startFakeMinimax({ apiKey: KEY });
       f.plan = (body) => ({ durationMs: plan(String(body.prompt)) });
-      return {
-        url: f.url,
-        calls: f.calls,
-        doneAt: (id) => {
-          const t = f.tasks.get(id);
-          return t ? t.createdAt + t.plan.durationMs : undefined;
-        },
-        taskIds: () => [...f.tasks.keys()],
-        webhooks: () => f.callbacksSent.length,
-        stop: () => f.stop(),
-      };
+      return fakeView(f, () => f.callbacksSent.length);
     },
     keys: (f) => ({ minimaxApiKey: KEY, minimaxBaseUrl: f.url }),
   },
@@ -137,6 +127,14 @@ type AggregatorFake = Awaited<ReturnType<typeof startFakeWavespeed | typeof star
 async function aggregator(start: (o: { apiKey: string }) => Promise<AggregatorFake>, plan: (prompt: string) => number): Promise<Fake> {
   const f = await start({ apiKey: KEY });
   f.plan = (input) => ({ durationMs: plan(String(input.prompt)) });
+  return fakeView(f, () => f.webhooksSent.length);
+}
+
+/** What the bench reads of any fake: its calls, when each task is done, how many webhooks it sent. */
+function fakeView(
+  f: { url: string; calls: Fake['calls']; tasks: ReadonlyMap<string, { createdAt: number; plan: { durationMs: number } }>; stop(): Promise<void> },
+  webhooks: () => number,
+): Fake {
   return {
     url: f.url,
     calls: f.calls,
@@ -145,7 +143,7 @@ async function aggregator(start: (o: { apiKey: string }) => Promise<AggregatorFa
       return t ? t.createdAt + t.plan.durationMs : undefined;
     },
     taskIds: () => [...f.tasks.keys()],
-    webhooks: () => f.webhooksSent.length,
+    webhooks,
     stop: () => f.stop(),
   };
 }

@@ -55,6 +55,14 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
   app.register(async (scope) => {
     // Before the body is parsed: without the token, nothing about the request is looked at.
     scope.addHook('onRequest', async (req) => checkAdmin(deps, req));
+    // A change made here (a revoked key, a disabled account, a new plan or plan limit) reaches
+    // this process's key cache before the answer goes out; other processes hear it through the
+    // trigger's NOTIFY, which on a server arrives asynchronously (so did it here, and the next
+    // request could still pass with a revoked key). Admin writes are rare: the cache is dropped whole.
+    scope.addHook('onSend', async (req, reply, payload) => {
+      if (req.method !== 'GET' && reply.statusCode < 400) deps.principals.clear();
+      return payload;
+    });
 
     scope.get('/admin/accounts', { config }, async () => ({ accounts: await admin.listAccounts() }));
 

@@ -14,7 +14,7 @@ import { parseOr400 } from './validation.js';
  */
 export const createKeyBody = z.object({ name: z.string().max(100).default(''), mode: z.enum(['live', 'test']).optional() }).strict();
 
-export function registerAccountKeys(app: FastifyInstance, _deps: AppDeps, admin: AdminService): void {
+export function registerAccountKeys(app: FastifyInstance, deps: AppDeps, admin: AdminService): void {
   const config = { dialect: 'apiframe' };
   app.get('/v2/keys', { config }, async (req) => {
     const p = principalOf(req);
@@ -32,6 +32,8 @@ export function registerAccountKeys(app: FastifyInstance, _deps: AppDeps, admin:
   app.delete<{ Params: { id: string } }>('/v2/keys/:id', { config }, async (req) => {
     const p = principalOf(req);
     await admin.revokeKey(p.accountId, req.params.id, p.mode);
+    // In this process at once, before the answer (other processes: the trigger's NOTIFY).
+    deps.principals.clear();
     return { revoked: true };
   });
 }

@@ -48,7 +48,10 @@ export async function transition(
   for (const [col, val] of Object.entries(set)) {
     if (val === undefined) continue;
     params.push(col === 'result' ? JSON.stringify(val) : val);
-    assigns.push(`${col} = $${params.length}`);
+    // Clocks of two processes (or of one, read before a row lock was waited out) disagree by a
+    // few ms: a job cancelled while a worker was starting it once ended 4 ms before it started,
+    // and WaveSpeed's executionTime came out negative. An end never precedes the start.
+    assigns.push(col === 'completed_at' ? `completed_at = GREATEST($${params.length}::timestamptz, started_at)` : `${col} = $${params.length}`);
   }
   if (['completed', 'failed', 'canceled'].includes(to)) assigns.push('lease_owner = NULL', 'lease_until = NULL');
   let where = 'id = $1 AND state = ANY($2::text[])';

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAccount, createApiKey } from '../../src/billing/index.js';
 import type { Worker } from '../../src/jobs/index.js';
+import { transition } from '../../src/jobs/repo.js';
 import { api, startReelay, waitForJob, type TestReelay } from '../support/reelay.js';
 
 let r: TestReelay;
@@ -109,6 +110,21 @@ test("one account's long renders cannot hold every render slot: another account'
   const credits = (me.body.credits as Record<string, { held: number; spent: number }>).test!;
   assert.deepEqual({ held: credits.held, spent: credits.spent }, { held: 0, spent: 0 });
   assert.ok(startedAfterMs < 15_000);
+});
+
+test('an end stamped before the start (clocks read before a row lock was waited out) is stored as the start: WaveSpeed never shows a negative executionTime', async () => {
+  // CI once saw executionTime -4: the cancel read its clock, then waited for the worker's start to commit.
+  const key = await account('early-clock', 'enterprise');
+  const id = await submit(key, 'patience [[sandbox:delay=30]]');
+  await until('the job renders', async () => (await api(r.url, key, 'GET', `/v2/jobs/${id}`)).body.status === 'PROCESSING');
+  const { rows } = await r.reelay.db.query<{ started_at: Date }>('SELECT started_at FROM jobs WHERE id = $1', [id]);
+  const startedAt = rows[0]!.started_at;
+  const ended = await transition(r.reelay.db, id, ['running', 'submitting', 'queued'], 'canceled', { completed_at: new Date(startedAt.getTime() - 4), error_code: 'canceled' });
+  assert.equal(ended?.completed_at?.getTime(), startedAt.getTime());
+  const ws = await api(r.url, key, 'GET', `/api/v3/predictions/${id}/result`);
+  assert.equal(ws.status, 200, JSON.stringify(ws.body));
+  assert.equal((ws.body.data as Record<string, unknown>).executionTime, 0);
+  await until('the worker let go of the job', () => !worker.busy.includes(id), 10_000);
 });
 
 test('cancel stops a render within about a second (was: at the next heartbeat, up to leaseSeconds / 3) and charges nothing', async () => {

@@ -35,7 +35,7 @@ export const WAVESPEED_FAILURE_CODES: Readonly<Record<JobErrorCodeOrCanceled, nu
 /** The bare prediction object (the webhook payload and the envelope's `data`). */
 export function renderPrediction(base: string, job: Job, fileUrlFor: (key: string) => string): Record<string, unknown> {
   const done = job.state === 'completed' && job.result && !job.expiredAt;
-  const inferenceMs = job.startedAt && job.completedAt ? job.completedAt.getTime() - job.startedAt.getTime() : 0;
+  const inferenceMs = job.startedAt && job.completedAt ? Math.max(0, job.completedAt.getTime() - job.startedAt.getTime()) : 0;
   return {
     id: job.id,
     model: variantIdFor(job.model, job.input.resolution, job.input.image !== null),

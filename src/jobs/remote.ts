@@ -16,7 +16,7 @@ import { failover, heartbeat, releaseLease, retryLater, schedulePoll, setStatusR
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
 import { UnreadableVideo } from './finalize.js';
-import { acceptSubmit, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit, settleCutOffSubmits } from './submits.js';
+import { acceptSubmit, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit, settleCutOffSubmits, unattachedTask } from './submits.js';
 import { PROGRESS_STEP } from './events.js';
 
 /** The job row with the poll counter of migration 004, and the due time it was claimed at. */
@@ -104,6 +104,13 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
   let taskId = row.upstream_task_id;
   let submitId: number | null = null;
   let createStartedAt: number | null = null;
+  const orphan = taskId ? null : await unattachedTask(d.db, row.id, provider.name);
+  if (orphan) {
+    // An earlier attempt made this task but lost the job before recording it on the job: adopt
+    // it. Sending again would make a second task, paid for upstream and collected by nobody.
+    d.log.warn({ jobId: row.id, provider: provider.name, taskId: orphan.taskId, create: orphan.id }, 'adopting the upstream task an earlier attempt created but did not attach');
+    taskId = orphan.taskId;
+  }
   if (!taskId) {
     const unknown = await settleCutOffSubmits(d.db, row.id);
     if (unknown.length >= 2) {
@@ -143,7 +150,9 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
       if (r && createStartedAt !== null) {
         await recordProviderEvent(q, { provider: provider.name, model: row.model, jobId: row.id, event: 'accepted', ms: Date.now() - createStartedAt });
       }
-      if (!r) return; // canceled while submitting: the upstream task runs on at the operator's cost
+      // Canceled while submitting: the upstream task runs on at the operator's cost. Lease lost
+      // to another worker: the create stays `accepted` with its task id, and that worker adopts it.
+      if (!r) return;
       await d.events.record(q, r, 'progress');
       await releaseLease(q, row.id, owner, firstPoll);
     }),
@@ -252,12 +261,25 @@ async function whileLeased<T>(d: RunnerDeps, row: JobRow, owner: string, outer: 
   const onOuter = () => local.abort(outer.reason);
   outer.addEventListener('abort', onOuter, { once: true });
   let beating = Promise.resolve();
+  const everyMs = Math.max(1000, (d.leaseSeconds * 1000) / 3);
+  let renewedAt = Date.now();
   const timer = setInterval(() => {
     beating = beating.then(async () => {
-      const mine = await heartbeat(d.db, row.id, owner, d.leaseSeconds).catch(() => true);
-      if (!mine) local.abort(new LostLease('job is no longer ours'));
+      const sentAt = Date.now();
+      try {
+        if (await heartbeat(d.db, row.id, owner, d.leaseSeconds)) renewedAt = sentAt;
+        else local.abort(new LostLease('job is no longer ours'));
+      } catch {
+        // Our database does not answer, and the lease runs out on its clock all the same. Unless the
+        // next renewal is due with half a period to spare, stop now: once the lease is out another
+        // worker may claim the job and send the create again while this one still runs. Cut off,
+        // the create is recorded as ambiguous. (With a 30 s lease: renewals at 10 s and 20 s
+        // fail, the call is cut at 20 s, 10 s before the lease ends.)
+        const leftMs = d.leaseSeconds * 1000 - (Date.now() - renewedAt);
+        if (leftMs < 1.5 * everyMs) local.abort(new LostLease('the lease could not be renewed: our database did not answer'));
+      }
     });
-  }, Math.max(1000, (d.leaseSeconds * 1000) / 3));
+  }, everyMs);
   try {
     return await fn(local.signal);
   } catch (err) {

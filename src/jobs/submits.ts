@@ -63,6 +63,22 @@ export async function settleCutOffSubmits(q: Queryable, jobId: string): Promise<
   return rows.map(view);
 }
 
+/**
+ * A create of this job at `provider` that the upstream accepted but that never became the job's
+ * task: its worker lost the lease (or its database) between the answer and the commit that
+ * records the task on the job. The task exists and is billed upstream; the next attempt adopts it.
+ */
+export async function unattachedTask(q: Queryable, jobId: string, provider: string): Promise<(UpstreamSubmit & { taskId: string }) | null> {
+  const { rows } = await q.query<SubmitRow>(
+    `SELECT s.* FROM upstream_submits s JOIN jobs j ON j.id = s.job_id
+      WHERE s.job_id = $1 AND s.provider = $2 AND s.outcome = 'accepted' AND s.task_id IS NOT NULL AND j.upstream_task_id IS NULL
+      ORDER BY s.id DESC LIMIT 1`,
+    [jobId, provider],
+  );
+  const found = rows[0] ? view(rows[0]) : null;
+  return found?.taskId ? { ...found, taskId: found.taskId } : null;
+}
+
 /** Written before the create is sent, so that a crash mid-call leaves a trace. */
 export async function recordPendingSubmit(q: Queryable, jobId: string, provider: string, possibleDuplicateOf: number | null): Promise<number> {
   const { rows } = await q.query<{ id: string | number }>(

@@ -5,7 +5,7 @@
  */
 
 /** Node's error codes for a request that never left this machine: no task can exist upstream. */
-const UNSENT_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
+const UNSENT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
 /**
  * What went wrong with a `fetch` that threw, in an operator's words, and whether the request
@@ -17,6 +17,7 @@ export function networkFailure(err: unknown): { why: string; unsent: boolean } {
   const unsent = UNSENT_CODES.has(code);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { why: 'DNS lookup failed', unsent };
   if (code === 'ECONNREFUSED') return { why: 'connection refused', unsent };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { why: 'no connection within the connect timeout', unsent };
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { why: 'network unreachable', unsent };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { why: 'connection reset', unsent };
   if (unsent) return { why: `TLS certificate rejected (${code})`, unsent };

@@ -172,3 +172,68 @@ test('a worker stopped mid-create (grace too short) leaves the create ambiguous;
     await cut.stop();
   }
 });
+
+test('a task created by an attempt that lost the job before recording it is adopted by the next attempt, not created twice; charged once', async () => {
+  const a = await liveAccount(r);
+  const sent = fake.count('create');
+  fake.inject('create', { kind: 'slow', delayMs: 1500 });
+  const id = await submit(r, a.key, { prompt: 'lost before recorded #adopt' });
+  await waitRow(r, id, () => fake.count('create') > sent, 10_000);
+  // While MiniMax answers, the lease passes to another worker, which dies: the answer arrives, the
+  // create is recorded as accepted, but the job is not ours to move. Its lease runs out 3 s later.
+  await r.reelay.db.query(`UPDATE jobs SET lease_owner = 'a-dying-worker', lease_until = now() + interval '3 seconds' WHERE id = $1`, [id]);
+  const job = await waitForJob(r.url, a.key, id, { timeoutMs: 60_000 });
+  assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+  assert.equal(fake.createsFor('#adopt'), 1, 'the task was adopted, not created again');
+  const kept = await creates(id);
+  assert.deepEqual(kept.map((k) => [k.outcome, k.possible_duplicate_of]), [['accepted', null]]);
+  const { price, upstream_task_id } = await jobRow(r, id);
+  assert.equal(upstream_task_id, kept[0]!.task_id);
+  assert.deepEqual(await ledgerOf(r, id), [`hold:${price}`, `capture:${price}`]);
+});
+
+test('a create outlasting the lease while our database refuses every renewal is cut off before the lease runs out: recorded ambiguous, sent again once as a possible duplicate; charged once', async () => {
+  const short = await startLive(fake, { minimaxTimeoutMs: 12_000, leaseSeconds: 5 });
+  const db = short.reelay.db;
+  const original = db.query.bind(db);
+  let failing = false;
+  (db as { query: typeof db.query }).query = (sql, params) => {
+    if (failing && /lease_until = now\(\) \+ make_interval/.test(sql)) return Promise.reject(new Error('connection terminated (injected)'));
+    return original(sql, params);
+  };
+  try {
+    const a = await liveAccount(short);
+    const sent = fake.count('create');
+    fake.inject('create', { kind: 'slow', delayMs: 8000 });
+    const id = await submit(short, a.key, { prompt: 'renewals refused #nolease' });
+    await waitRow(short, id, () => fake.count('create') > sent, 10_000);
+    const t0 = Date.now();
+    failing = true;
+    // Renewals (every 1.7 s) fail; the lease (5 s) must not run out with the create still in flight.
+    const { rows: cut } = await (async () => {
+      for (;;) {
+        const res = await original<{ outcome: string; detail: string | null }>('SELECT outcome, detail FROM upstream_submits WHERE job_id = $1 ORDER BY id', [id]);
+        if (res.rows[0]?.outcome !== 'pending' || Date.now() - t0 > 10_000) return res;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    const cutAfterMs = Date.now() - t0;
+    assert.equal(cut[0]?.outcome, 'ambiguous', JSON.stringify(cut));
+    assert.match(cut[0]!.detail ?? '', /cut off/);
+    assert.ok(cutAfterMs < 5000, `cut off ${cutAfterMs} ms after renewals began to fail (lease: 5 s)`);
+    failing = false;
+    const job = await waitForJob(short.url, a.key, id, { timeoutMs: 60_000 });
+    assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+    const { rows } = await original<{ id: string; outcome: string; possible_duplicate_of: string | null }>(
+      'SELECT id::text, outcome, possible_duplicate_of::text FROM upstream_submits WHERE job_id = $1 ORDER BY id',
+      [id],
+    );
+    assert.deepEqual(rows.map((k) => k.outcome), ['ambiguous', 'accepted']);
+    assert.equal(rows[1]!.possible_duplicate_of, rows[0]!.id);
+    const { price } = await jobRow(short, id);
+    assert.deepEqual(await ledgerOf(short, id), [`hold:${price}`, `capture:${price}`]);
+  } finally {
+    failing = false;
+    await short.stop();
+  }
+});

@@ -114,12 +114,14 @@ test('errors: bad key (401) and "User is locked" 403s rest the provider (exhaust
   assert.equal((await rejection<ProviderError>(() => fal.poll(taskId, signal()))).retryable, true);
 });
 
-test('an unexpected status_url (the <owner>/<app> rule broken) fails loudly, naming it, and cancels the request; mixed apps are refused at start', async () => {
+test('an unexpected status_url (the <owner>/<app> rule broken) rests fal naming the app, keeps the create as one of unknown outcome, and cancels the request; mixed apps are refused at start', async () => {
   fake.app = 'fal-ai/minimax-v2';
   try {
     const e = await rejection<ProviderError>(() => fal.submit(job({ prompt: 'moved #fal-moved' }), signal()));
-    assert.equal(e.retryable, false);
-    assert.match(e.message, /status_url .*\/fal-ai\/minimax-v2\/requests\/.* is not under fal-ai\/minimax\/requests\//);
+    assert.deepEqual([e.code, e.retryable, e.opts.markUnhealthy, e.opts.ambiguous], ['provider_unavailable', false, true, true]);
+    assert.match(e.message, /status URL under fal-ai\/minimax-v2, not under fal-ai\/minimax:/);
+    // The job's message is the customer's: neither fal's host nor the request id.
+    assert.doesNotMatch(e.message, /https?:|requests\//);
     const t = fake.taskFor('#fal-moved')!;
     assert.equal(fake.count('cancel', t.id), 1);
     assert.equal(t.canceled, true);

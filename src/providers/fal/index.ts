@@ -91,10 +91,21 @@ export class FalProvider implements RemoteProvider {
     if (typeof requestId !== 'string' || requestId === '') throw noTaskId('fal', 'request_id');
     // fal says to use the URLs it returns; we rebuild them from the request id, so check they agree.
     const statusUrl = typeof res.status_url === 'string' ? res.status_url : '';
-    if (statusUrl && new URL(statusUrl).pathname !== new URL(this.requestUrl(requestId, '/status')).pathname) {
+    const statusPath = statusUrl ? URL.parse(statusUrl)?.pathname ?? '(unparsable)' : '';
+    if (statusUrl && statusPath !== new URL(this.requestUrl(requestId, '/status')).pathname) {
       // Our key goes only to our configured host.
-      if (typeof res.cancel_url === 'string' && new URL(res.cancel_url).origin === new URL(this.o.baseUrl).origin) await this.client.send('status', 'PUT', res.cancel_url, undefined, signal).catch(() => undefined);
-      throw new ProviderError('upstream_error', `fal's status_url ${statusUrl} is not under ${this.app}/requests/: the <owner>/<app> rule does not hold for this model; the request was cancelled`, false);
+      const cancelUrl = typeof res.cancel_url === 'string' ? URL.parse(res.cancel_url) : null;
+      if (cancelUrl && cancelUrl.origin === new URL(this.o.baseUrl).origin) await this.client.send('status', 'PUT', cancelUrl.href, undefined, signal).catch(() => undefined);
+      // Every job of this model would meet the same: fal rests and the job moves on. The request
+      // was made (the cancel is best effort), so the create is kept as one of unknown outcome. The
+      // path is named up to the request id: the job's message is the customer's to read.
+      const under = (statusPath.split('/requests/')[0] || statusPath).replace(/^\//, '');
+      throw new ProviderError(
+        'provider_unavailable',
+        `fal answered with a status URL under ${under}, not under ${this.app}: the <owner>/<app> rule does not hold for this model, and the request was cancelled. Operator: set its id in REELAY_UPSTREAM_MODEL_IDS (docs/providers.md)`,
+        false,
+        { markUnhealthy: true, ambiguous: true },
+      );
     }
     return { taskId: requestId };
   }

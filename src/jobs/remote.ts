@@ -42,8 +42,9 @@ const UNREADABLE_TRIES = 3;
 const RECORD_TASK_TRIES = 5;
 
 /** `minimax` → `MiniMax`, for the reasons a job shows. */
-function label(provider: RemoteProvider): string {
-  return provider.name === 'minimax' ? 'MiniMax' : provider.name;
+function label(provider: RemoteProvider | string): string {
+  const name = typeof provider === 'string' ? provider : provider.name;
+  return name === 'minimax' ? 'MiniMax' : name;
 }
 
 /**
@@ -115,7 +116,9 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
     const unknown = await settleCutOffSubmits(d.db, row.id);
     if (unknown.length >= 2) {
       d.log.error({ jobId: row.id, provider: provider.name, creates: unknown.map((u) => ({ id: u.id, detail: u.detail })) }, 'two creates with unknown outcome: the job is not sent a third time');
-      const msg = `${label(provider)} did not confirm the task after two attempts (${provider.host ?? provider.name}); it was not sent a third time so that it cannot be paid twice`;
+      // The two creates may have gone to two providers (a failover after the first): name each.
+      const where = [...new Set(unknown.map((u) => u.provider))].map(label);
+      const msg = `${where.join(' then ')} did not confirm the task after two attempts${where.length === 1 ? ` (${provider.host ?? provider.name})` : ''}; it was not sent a third time so that it cannot be paid twice`;
       await failJob(d.db, d.events, row.id, owner, 'upstream_error', msg);
       return;
     }

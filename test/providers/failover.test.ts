@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, waitForJob, type TestReelay } from '../support/reelay.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
-import { startFakeFal, type FakeFal } from '../support/fal-server.js';
+import { FAL_FAULTS, startFakeFal, type FakeFal } from '../support/fal-server.js';
 import { jobRow, ledgerOf, liveAccount, startLive, submit, waitRow, ADMIN, MM_KEY } from './minimax-helpers.js';
 
 const FAL_KEY = 'fal-live-id:fal-live-secret';
@@ -144,4 +144,18 @@ test('a customer\'s cancel of a job fal has accepted asks fal to stop the task, 
   while (fal.count('cancel', row.upstream_task_id!) === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
   assert.equal(fal.count('cancel', row.upstream_task_id!), 1, 'fal was asked to cancel the task');
   assert.deepEqual(await ledgerOf(r, id), ['hold:48', 'release:48']);
+});
+
+test('a create of unknown outcome at MiniMax, then another at fal: the job is not sent a third time, fails naming both providers, refunded', async () => {
+  await new Promise((res) => setTimeout(res, 2500)); // MiniMax's rest (if any) is over
+  const sent = () => mm.count('create') + fal.count('submit');
+  const before = sent();
+  mm.inject('create', { kind: 'http', status: 502 });
+  fal.inject('submit', FAL_FAULTS.serverError);
+  const id = await submit(r, key, { prompt: 'unknown twice' });
+  const job = await waitForJob(r.url, key, id, { timeoutMs: 30_000 });
+  assert.equal(job.status, 'FAILED', JSON.stringify(job));
+  assert.match(String(job.error), /^MiniMax then fal did not confirm the task after two attempts; it was not sent a third time/);
+  assert.deepEqual(await ledgerOf(r, id), ['hold:48', 'release:48']);
+  assert.equal(sent() - before, 2, 'one create at each, no third');
 });

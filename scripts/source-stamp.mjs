@@ -1,5 +1,6 @@
 // What the server's compiled copy in dist/ was built from: a hash of every server source's path,
-// size and modification time (src/, without the Studio's app and build). scripts/build-server.mjs
+// size and modification time (src/, without the Studio's app and build), of the build script and
+// of esbuild's version. scripts/build-server.mjs
 // writes it to dist/.source-stamp; bin/reelay.js runs dist/ only when it still matches, so an edit,
 // a pull or a checkout can never leave an old build running (it falls back to the sources).
 import { createHash } from 'node:crypto';
@@ -28,11 +29,22 @@ export function serverSources(root) {
 
 export function sourceStamp(root) {
   const hash = createHash('sha256');
+  // How it is built counts as much as what: a changed build script or esbuild makes a new build.
+  hash.update(readFileSync(join(root, 'scripts', 'build-server.mjs')));
+  hash.update(esbuildVersion(root));
   for (const rel of serverSources(root)) {
     const s = statSync(join(root, rel));
     hash.update(`${rel.split(sep).join('/')}\t${s.size}\t${s.mtimeMs}\n`);
   }
   return hash.digest('hex');
+}
+
+function esbuildVersion(root) {
+  try {
+    return JSON.parse(readFileSync(join(root, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'no esbuild';
+  }
 }
 
 /** True when dist/ holds a complete build of the sources as they are now. */

@@ -48,11 +48,20 @@ test('WaveSpeed: enable_sync_mode and Prefer: wait share one path; sync mode sti
   assert.equal((sync.body.data as { status: string }).status, 'completed', JSON.stringify(sync.body));
   const prefer = await api(r.url, null, 'POST', '/api/v3/minimax/hailuo-2.3/t2v-standard', { prompt: 'prefer wait' }, { ...bearer(), prefer: 'wait=60' });
   assert.equal((prefer.body.data as { status: string }).status, 'completed');
-  const late = await api(r.url, null, 'POST', '/api/v3/minimax/hailuo-2.3/t2v-standard', { prompt: 'late [[sandbox:delay=50]]', enable_sync_mode: true }, bearer());
-  const data = late.body.data as { status: string; code: number; id: string };
-  assert.notEqual(data.status, 'completed');
-  assert.equal(data.code, 5004);
-  await api(r.url, r.key, 'POST', `/v2/jobs/${data.id}/cancel`);
+  // A server whose sync wait is short, so that running out costs this test 2 s rather than 25.
+  const short = await startReelay({ syncWaitSeconds: 2 });
+  try {
+    const started = Date.now();
+    const late = await api(short.url, null, 'POST', '/api/v3/minimax/hailuo-2.3/t2v-standard', { prompt: 'late [[sandbox:delay=50]]', enable_sync_mode: true }, { authorization: `Bearer ${short.key}` });
+    const data = late.body.data as { status: string; code: number; id: string; error: string };
+    assert.notEqual(data.status, 'completed');
+    assert.equal(data.code, 5004);
+    assert.match(data.error, /Sync mode timed out after 2 s/);
+    assert.ok(Date.now() - started >= 1900, 'it waited out the sync wait');
+    await api(short.url, short.key, 'POST', `/v2/jobs/${data.id}/cancel`);
+  } finally {
+    await short.stop();
+  }
 });
 
 test('API in One: Prefer: wait answers with the completed task', async () => {

@@ -16,7 +16,7 @@ import { failover, heartbeat, releaseLease, retryLater, schedulePoll, setStatusR
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
 import { UnreadableVideo } from './finalize.js';
-import { acceptSubmit, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit, settleCutOffSubmits, unattachedTask } from './submits.js';
+import { acceptSubmit, earlierCreates, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit } from './submits.js';
 import { PROGRESS_STEP } from './events.js';
 
 /** The job row with the poll counter of migration 004, and the due time it was claimed at. */
@@ -105,15 +105,16 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
   let taskId = row.upstream_task_id;
   let submitId: number | null = null;
   let createStartedAt: number | null = null;
-  const orphan = taskId ? null : await unattachedTask(d.db, row.id, provider.name);
-  if (orphan) {
+  const earlier = taskId ? null : await earlierCreates(d.db, row.id);
+  const orphan = earlier?.unattached.filter((s) => s.provider === provider.name).at(-1);
+  if (orphan?.taskId) {
     // An earlier attempt made this task but lost the job before recording it on the job: adopt
     // it. Sending again would make a second task, paid for upstream and collected by nobody.
     d.log.warn({ jobId: row.id, provider: provider.name, taskId: orphan.taskId, create: orphan.id }, 'adopting the upstream task an earlier attempt created but did not attach');
     taskId = orphan.taskId;
   }
   if (!taskId) {
-    const unknown = await settleCutOffSubmits(d.db, row.id);
+    const unknown = earlier?.unknown ?? [];
     if (unknown.length >= 2) {
       d.log.error({ jobId: row.id, provider: provider.name, creates: unknown.map((u) => ({ id: u.id, detail: u.detail })) }, 'two creates with unknown outcome: the job is not sent a third time');
       // The two creates may have gone to two providers (a failover after the first): name each.

@@ -48,35 +48,30 @@ function view(r: SubmitRow): UpstreamSubmit {
 }
 
 /**
- * Before a create: any create of this job still `pending` was cut off (its worker died or was
- * stopped mid-call) and becomes `ambiguous`. Returns the job's ambiguous creates, oldest first.
+ * Before a create of a job that has no upstream task, in one statement: any create of this job
+ * still `pending` was cut off (its worker died or was stopped mid-call, or could not renew its
+ * lease) and becomes `ambiguous`. Returns, oldest first:
+ * - `unknown`: the job's ambiguous creates (a task may exist that nobody will collect);
+ * - `unattached`: creates the upstream accepted that never became the job's task, because their
+ *   worker lost the job (its lease, or its database) between the answer and the commit that
+ *   records the task on the job. The task exists and is billed upstream: the caller adopts it.
  * Called under the job's lease, so no live call of another worker can be pending at this moment.
  */
-export async function settleCutOffSubmits(q: Queryable, jobId: string): Promise<UpstreamSubmit[]> {
-  await q.query(
-    `UPDATE upstream_submits SET outcome = 'ambiguous', settled_at = now(),
-            detail = COALESCE(detail, 'the worker stopped or died during the create call')
-      WHERE job_id = $1 AND outcome = 'pending'`,
+export async function earlierCreates(q: Queryable, jobId: string): Promise<{ unknown: UpstreamSubmit[]; unattached: UpstreamSubmit[] }> {
+  // The outer SELECT sees the table as it was before the CTE's UPDATE: the rows it cut off come from `cut`.
+  const { rows } = await q.query<SubmitRow>(
+    `WITH cut AS (
+       UPDATE upstream_submits SET outcome = 'ambiguous', settled_at = now(),
+              detail = COALESCE(detail, 'the worker stopped or died during the create call')
+        WHERE job_id = $1 AND outcome = 'pending' RETURNING *)
+     SELECT * FROM cut
+     UNION ALL
+     SELECT * FROM upstream_submits WHERE job_id = $1 AND (outcome = 'ambiguous' OR (outcome = 'accepted' AND task_id IS NOT NULL))
+     ORDER BY id`,
     [jobId],
   );
-  const { rows } = await q.query<SubmitRow>(`SELECT * FROM upstream_submits WHERE job_id = $1 AND outcome = 'ambiguous' ORDER BY id`, [jobId]);
-  return rows.map(view);
-}
-
-/**
- * A create of this job at `provider` that the upstream accepted but that never became the job's
- * task: its worker lost the lease (or its database) between the answer and the commit that
- * records the task on the job. The task exists and is billed upstream; the next attempt adopts it.
- */
-export async function unattachedTask(q: Queryable, jobId: string, provider: string): Promise<(UpstreamSubmit & { taskId: string }) | null> {
-  const { rows } = await q.query<SubmitRow>(
-    `SELECT s.* FROM upstream_submits s JOIN jobs j ON j.id = s.job_id
-      WHERE s.job_id = $1 AND s.provider = $2 AND s.outcome = 'accepted' AND s.task_id IS NOT NULL AND j.upstream_task_id IS NULL
-      ORDER BY s.id DESC LIMIT 1`,
-    [jobId, provider],
-  );
-  const found = rows[0] ? view(rows[0]) : null;
-  return found?.taskId ? { ...found, taskId: found.taskId } : null;
+  const all = rows.map(view);
+  return { unknown: all.filter((s) => s.outcome === 'ambiguous'), unattached: all.filter((s) => s.outcome === 'accepted') };
 }
 
 /** Written before the create is sent, so that a crash mid-call leaves a trace. */

@@ -5,7 +5,8 @@
  * Reelay's process; the gap between this and pgbench's built-in scripts is Reelay's SQL.
  *
  * The statements are those of src/jobs/service.ts: a submit is one call of reelay_submit
- * (010_submit.sql: job, hold, ledger row, notify), a poll at most one read of the job (usually
+ * (010_submit.sql: job, hold, ledger row; the workers' NOTIFY is sent apart, at most one in flight
+ * per process, by Wakeup.nudge, and is not replayed here), a poll at most one read of the job (usually
  * none: src/jobs/views.ts). Keys and rate limits cost no statement per request any more
  * (src/billing/principals.ts, ratelimit.ts). Keep them in step if those change.
  */
@@ -22,7 +23,7 @@ const INPUT =
 // Keys are cached and rate limits counted in memory (blocks reserved now and then): a submit's
 // only statement is the submit itself, and a poll of a job whose view is cached sends none.
 const SUBMIT = [
-  `SELECT id FROM reelay_submit(gen_random_uuid(), :acct, :keyid, 'test', 'apiframe', 'hailuo-2.3', '${INPUT}', 48, 'sandbox', 1800, NULL, NULL, NULL, 'bench', true);`,
+  `SELECT id FROM reelay_submit(gen_random_uuid(), :acct, :keyid, 'test', 'apiframe', 'hailuo-2.3', '${INPUT}', 48, 'sandbox', 1800, NULL, NULL, NULL, 'bench', false);`,
 ].join('\n');
 const POLL = ['SELECT * FROM jobs WHERE id = :job;'].join('\n');
 

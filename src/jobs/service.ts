@@ -110,7 +110,8 @@ export class JobService {
     };
 
     try {
-      // One statement, one round trip: job row, hold, ledger row and the NOTIFY (010_submit.sql).
+      // One statement, one round trip: job row, hold and ledger row (010_submit.sql). The workers'
+      // NOTIFY goes after the commit, coalesced (Wakeup.nudge): inside, it serialised submits.
       const { rows } = await db.query<JobRow>('SELECT * FROM reelay_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)', [
         id,
         scope.accountId,
@@ -126,11 +127,11 @@ export class JobService {
         o.webhook?.events ?? null,
         idempotencyKey,
         requestHash,
-        db.kind === 'postgres',
+        false,
       ]);
       const row = rows[0];
       if (row) {
-        this.deps.wakeup.notifyLocal();
+        this.deps.wakeup.nudge();
         return { job: rowToJob(row), replayed: false };
       }
       await blobs.deletePrefix(`jobs/${id}`);

@@ -41,9 +41,14 @@ export function registerProviderCallbacks(
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 32 * 1024 * 1024 }, (_req, text, done) => done(null, String(text)));
     scope.post<{ Params: { provider: string; token: string } }>(
       '/callbacks/:provider/:token',
-      { config: { public: true, dialect: 'apiframe' } },
+      {
+        config: { public: true, dialect: 'apiframe' },
+        // The token before the body: a stranger once made us read up to 32 MiB before its 404.
+        onRequest: async (req) => {
+          if (!sameToken(req.params.token, callbacks.token)) throw new AppError('not_found', 'Not found');
+        },
+      },
       async (req) => {
-        if (!sameToken(req.params.token, callbacks.token)) throw new AppError('not_found', 'Not found');
         const raw = typeof req.body === 'string' ? req.body : '';
         if (verify && !(await verify(req.params.provider, raw, req.headers))) throw new AppError('unauthorized', 'The callback signature is missing, stale or wrong');
         const reply = await callbacks.handle(req.params.provider, parseJson(raw));

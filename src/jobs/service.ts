@@ -80,12 +80,14 @@ export class JobService {
     const { request, price, idempotencyKey, requestHash } = prepareSubmit(o, this.deps.prices);
     const model = findModel(request.model)!;
     const scope: Scope = o.principal;
-    // Before anything is stored or held: a refused URL creates and charges nothing.
-    if (o.webhook) await this.deps.checkWebhookUrl(o.webhook.url, o.webhook.field);
+    // A replay first: its URL was checked when the job was made, and a retry whose DNS now fails
+    // once answered 400 "does not resolve" for a job that existed and was charged.
     if (idempotencyKey) {
       const prior = await this.findIdempotent(db, scope, idempotencyKey, requestHash);
       if (prior) return { job: prior, replayed: true };
     }
+    // Before anything is stored or held: a refused URL creates and charges nothing.
+    if (o.webhook) await this.deps.checkWebhookUrl(o.webhook.url, o.webhook.field);
 
     const provider = this.deps.providers.pick(model.id, o.principal.mode);
     const id = newJobId();

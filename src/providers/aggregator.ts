@@ -99,6 +99,51 @@ export function withQuery(url: string, name: string, value: string): string {
 }
 
 
+/** How long after a fetch (ok or failed) a failed check may fetch the key again. */
+const KEY_REFETCH_MS = 60_000;
+
+/**
+ * A webhook signing key the upstream rotates: kept `ttlMs`, fetched again early only for a failed
+ * check and at most once a minute, one fetch at a time. Forged webhooks once cost a fetch each:
+ * a burst arriving before the first fetch returned started one apiece, and while the key endpoint
+ * failed nothing was cached, so every check fetched again.
+ *
+ * @example
+ * const keys = new SigningKeyCache(() => fetchSecret(), 3_600_000);
+ * const key = await keys.get(false);
+ */
+export class SigningKeyCache<K> {
+  private cached: { value: K; at: number } | null = null;
+  private fetchedAt = -Infinity;
+  private inflight: Promise<K> | null = null;
+
+  constructor(
+    private readonly fetchKey: () => Promise<K>,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** The cached key, or a fetched one when it is stale or `refresh` asks (not within a minute of the last fetch). */
+  async get(refresh: boolean): Promise<K> {
+    const age = this.cached ? Date.now() - this.cached.at : Infinity;
+    if (this.cached && age < this.ttlMs && (!refresh || age < KEY_REFETCH_MS)) return this.cached.value;
+    if (this.inflight) return this.inflight;
+    if (Date.now() - this.fetchedAt < KEY_REFETCH_MS) {
+      if (this.cached) return this.cached.value;
+      throw new Error('the signing key could not be fetched less than a minute ago');
+    }
+    this.fetchedAt = Date.now();
+    this.inflight = this.fetchKey()
+      .then((value) => {
+        this.cached = { value, at: Date.now() };
+        return value;
+      })
+      .finally(() => {
+        this.inflight = null;
+      });
+    return this.inflight;
+  }
+}
+
 /**
  * A webhook check against a key the upstream rotates: the cached key first, then (the key may
  * have been rotated since we fetched it) a fresh one, once. A key that cannot be had refuses the

@@ -6,6 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import dns from 'node:dns/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { api, startReelay, type TestReelay } from '../support/reelay.js';
 
 let r: TestReelay;
@@ -156,4 +158,38 @@ test('query parameters a route does not know are a 400, not silently ignored (?w
   assert.equal(ws.status, 400, JSON.stringify(ws.body));
   const list = await api(r.url, r.key, 'GET', '/v2/jobs?status[]=FAILED');
   assert.equal(list.status, 400);
+});
+
+test('a retry with the Idempotency-Key replays the job even when the webhook host no longer resolves: not a 400 saying nothing was made', async () => {
+  // The first submit resolves the webhook host; by the retry DNS is failing (EAI_AGAIN). The job
+  // exists and is charged, so the retry must say so, as the lost first answer would have.
+  const realLookup = dns.lookup;
+  let failing = false;
+  const fakeLookup = async (host: string, opts: object): Promise<unknown> => {
+    if (host !== 'hooks.example.test') return (realLookup as (h: string, o: object) => Promise<unknown>)(host, opts);
+    if (failing) throw Object.assign(new Error('getaddrinfo EAI_AGAIN hooks.example.test'), { code: 'EAI_AGAIN' });
+    return [{ address: '93.184.216.34', family: 4 }];
+  };
+  (dns as { lookup: unknown }).lookup = fakeLookup;
+  syncBuiltinESMExports();
+  try {
+    const hook = 'https://hooks.example.test/reelay';
+    const cases = [
+      { d: DIALECTS[0], body: { ...DIALECTS[0].body('dns retry [[sandbox:delay=30]]'), webhookUrl: hook }, query: '' },
+      { d: DIALECTS[1], body: DIALECTS[1].body('dns retry [[sandbox:delay=30]]'), query: `?webhook=${encodeURIComponent(hook)}` },
+    ] as const;
+    for (const { d, body, query } of cases) {
+      failing = false;
+      const headers = { 'idempotency-key': `dns-${d.name}` };
+      const first = await send({ ...d, path: `${d.path}${query}` } as unknown as (typeof DIALECTS)[number], body, headers);
+      assert.ok(first.status < 300, `${d.name}: ${JSON.stringify(first.body)}`);
+      failing = true;
+      const retry = await send({ ...d, path: `${d.path}${query}` } as unknown as (typeof DIALECTS)[number], body, headers);
+      assert.equal(retry.status, first.status, `${d.name}: ${JSON.stringify(retry.body)}`);
+      assert.deepEqual(retry.body.jobId ?? (retry.body.data as { id: string }).id, first.body.jobId ?? (first.body.data as { id: string }).id);
+    }
+  } finally {
+    (dns as { lookup: unknown }).lookup = realLookup;
+    syncBuiltinESMExports();
+  }
 });

@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { api, waitForJob, type TestReelay } from '../support/reelay.js';
 import { freePort } from '../support/process.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
@@ -119,4 +120,29 @@ test('when MiniMax cannot reach the callback URL (2013 "fail to check callback u
   assert.equal(attempts[1]!.body.callback_url, undefined);
   assert.equal(attempts[1]!.taskId, running.upstream_task_id);
   assert.equal(fake.challenges.at(-1)?.ok, false);
+});
+
+test('a callback with a wrong token is refused before its body is read: a stranger cannot make us buffer 32 MiB', async () => {
+  const u = new URL(r.url);
+  const started = Date.now();
+  // Headers announce 30 MB; only a few bytes follow. The answer must not wait for the rest.
+  const head = await new Promise<string>((resolve, reject) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    let out = '';
+    s.on('data', (c: Buffer) => {
+      out += c.toString('latin1');
+      if (out.includes('\r\n\r\n')) {
+        s.destroy();
+        resolve(out.split('\r\n')[0]!);
+      }
+    });
+    s.on('error', reject);
+    s.setTimeout(5000, () => {
+      s.destroy();
+      resolve('no answer within 5 s');
+    });
+    s.write(`POST /callbacks/minimax/${'x'.repeat(32)} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: 30000000\r\n\r\n{"task_id":`);
+  });
+  assert.equal(head, 'HTTP/1.1 404 Not Found');
+  assert.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms`);
 });

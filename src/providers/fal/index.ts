@@ -7,7 +7,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../../catalog/index.js';
-import { aggregatorPollDelay, endpointVariant, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
+import { aggregatorPollDelay, endpointVariant, SigningKeyCache, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
 import { asObject, freshTimestamp, header, noTaskId, streamVideo, UpstreamClient, type Json } from '../upstream.js';
@@ -55,7 +55,8 @@ export class FalProvider implements RemoteProvider {
   private readonly client: UpstreamClient;
   /** The one `<owner>/<app>` every variant lives under: the task id is fal's bare request id. */
   private readonly app: string;
-  private keys: { list: KeyObject[]; at: number } | null = null;
+  /** fal's public keys, cached up to 24 h. */
+  private readonly keys = new SigningKeyCache(() => this.fetchPublicKeys(), JWKS_TTL_MS);
 
   constructor(private readonly o: FalOptions) {
     this.client = new UpstreamClient({ label: 'fal', budget: o.budget, timeoutMs: o.timeoutMs, headers: { authorization: `Key ${o.apiKey}` }, judge });
@@ -165,10 +166,7 @@ export class FalProvider implements RemoteProvider {
     return costOf(this.o.costs, model, resolution, durationSeconds, imageToVideo);
   }
 
-  /** fal's public keys, cached up to 24 h, fetched again at most once a minute after a failed check. */
-  private async publicKeys(refresh: boolean): Promise<KeyObject[]> {
-    const age = this.keys ? Date.now() - this.keys.at : Infinity;
-    if (this.keys && age < JWKS_TTL_MS && (!refresh || age < 60_000)) return this.keys.list;
+  private async fetchPublicKeys(): Promise<KeyObject[]> {
     const res = await fetch(this.o.jwksUrl, { signal: AbortSignal.timeout(this.o.timeoutMs) });
     if (!res.ok) throw new Error(`fal JWKS ${this.o.jwksUrl} answered HTTP ${res.status}`);
     const keys = asObject(await res.json())?.keys;
@@ -177,7 +175,6 @@ export class FalProvider implements RemoteProvider {
       .filter((k): k is Json => k?.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string')
       .map((k) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: String(k.x) }, format: 'jwk' }));
     if (list.length === 0) throw new Error(`fal JWKS ${this.o.jwksUrl} holds no Ed25519 key`);
-    this.keys = { list, at: Date.now() };
     return list;
   }
 
@@ -195,7 +192,7 @@ export class FalProvider implements RemoteProvider {
     const message = Buffer.from(`${reqId}\n${userId}\n${ts}\n${createHash('sha256').update(raw).digest('hex')}`);
     const signature = Buffer.from(sig, 'hex');
     const check = (keys: KeyObject[]): boolean => keys.some((k) => verify(null, message, k, signature));
-    return verifyWithKey((fresh) => this.publicKeys(fresh), check, this.o.log, 'fal');
+    return verifyWithKey((fresh) => this.keys.get(fresh), check, this.o.log, 'fal');
   }
 
   /** `{request_id, status: OK|ERROR, payload}`: a hint to poll; the result call decides. */

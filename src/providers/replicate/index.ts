@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../../catalog/index.js';
-import { aggregatorPollDelay, endpointVariant, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
+import { aggregatorPollDelay, endpointVariant, SigningKeyCache, verifyWithKey, I2V_DEFAULT_PROMPT, imageRef, modelIdOf, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
 import { asObject, freshTimestamp, header, noTaskId, streamVideo, UpstreamClient, type Json } from '../upstream.js';
@@ -43,7 +43,8 @@ export class ReplicateProvider implements RemoteProvider {
   readonly name = 'replicate';
   readonly maxJobsInFlight: number;
   private readonly client: UpstreamClient;
-  private secret: { value: Buffer; at: number } | null = null;
+  /** The account's signing key, fetched when first needed. */
+  private readonly secret = new SigningKeyCache(() => this.fetchSigningKey(), SECRET_TTL_MS);
 
   constructor(private readonly o: AggregatorOptions) {
     this.client = new UpstreamClient({ label: 'Replicate', budget: o.budget, timeoutMs: o.timeoutMs, headers: { authorization: `Bearer ${o.apiKey}` }, judge });
@@ -115,14 +116,11 @@ export class ReplicateProvider implements RemoteProvider {
   }
 
   /** The account's signing key: `whsec_` stripped and base64-decoded (Standard Webhooks). */
-  private async signingKey(refresh: boolean): Promise<Buffer> {
-    const age = this.secret ? Date.now() - this.secret.at : Infinity;
-    if (this.secret && age < SECRET_TTL_MS && (!refresh || age < 60_000)) return this.secret.value;
+  private async fetchSigningKey(): Promise<Buffer> {
     const a = await this.client.call('status', 'retrieve', 'GET', this.url('/webhooks/default/secret'), undefined, AbortSignal.timeout(this.o.timeoutMs));
     const key = asObject(a.json)?.key;
     if (typeof key !== 'string' || !key.startsWith('whsec_')) throw new ProviderError('upstream_error', 'Replicate returned no webhook signing key (whsec_…)', true);
-    this.secret = { value: Buffer.from(key.slice('whsec_'.length), 'base64'), at: Date.now() };
-    return this.secret.value;
+    return Buffer.from(key.slice('whsec_'.length), 'base64');
   }
 
   /**
@@ -141,7 +139,7 @@ export class ReplicateProvider implements RemoteProvider {
       const want = createHmac('sha256', key).update(`${id}.${ts}.${raw}`).digest();
       return given.some((g) => g.length === want.length && timingSafeEqual(g, want));
     };
-    return verifyWithKey((fresh) => this.signingKey(fresh), check, this.o.log, 'Replicate');
+    return verifyWithKey((fresh) => this.secret.get(fresh), check, this.o.log, 'Replicate');
   }
 
   /** The body is the prediction: a hint to poll it. */

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ModelSpec } from '../../catalog/index.js';
-import { aggregatorPollDelay, endpointVariant, verifyWithKey, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
+import { aggregatorPollDelay, endpointVariant, SigningKeyCache, verifyWithKey, imageRef, modelIdOf, withQuery, type AggregatorOptions, type EndpointVariant } from '../aggregator.js';
 import { costOf } from '../costs.js';
 import { ProviderError, type CallbackHeaders, type CallbackMessage, type ProviderJob, type RemoteProvider, type UpstreamStatus } from '../types.js';
 import { asObject, freshTimestamp, header, noTaskId, streamVideo, UpstreamClient, type Json } from '../upstream.js';
@@ -49,7 +49,8 @@ export class WavespeedProvider implements RemoteProvider {
   readonly name = 'wavespeed';
   readonly maxJobsInFlight: number;
   private readonly client: UpstreamClient;
-  private secret: { value: string; at: number } | null = null;
+  /** The account's webhook secret (`whsec_…`), fetched when first needed. */
+  private readonly secret = new SigningKeyCache(() => this.fetchWebhookSecret(), SECRET_TTL_MS);
 
   constructor(private readonly o: AggregatorOptions) {
     this.client = new UpstreamClient({ label: 'WaveSpeed', budget: o.budget, timeoutMs: o.timeoutMs, headers: { authorization: `Bearer ${o.apiKey}` }, judge });
@@ -121,15 +122,10 @@ export class WavespeedProvider implements RemoteProvider {
     return costOf(this.o.costs, model, resolution, durationSeconds, imageToVideo);
   }
 
-  /** The account's webhook secret (`whsec_…`), fetched once and again after an hour or a failed check. */
-  private async webhookSecret(refresh: boolean): Promise<string> {
-    const age = this.secret ? Date.now() - this.secret.at : Infinity;
-    // A forged signature must not make us call WaveSpeed each time: refresh at most once a minute.
-    if (this.secret && age < SECRET_TTL_MS && (!refresh || age < 60_000)) return this.secret.value;
+  private async fetchWebhookSecret(): Promise<string> {
     const a = await this.client.call('status', 'retrieve', 'GET', this.url('/api/v3/webhook/secret'), undefined, AbortSignal.timeout(this.o.timeoutMs));
     const value = asObject(asObject(a.json)?.data)?.secret;
     if (typeof value !== 'string' || !value.startsWith('whsec_')) throw new ProviderError('upstream_error', 'WaveSpeed returned no data.secret (whsec_…) for webhooks', true);
-    this.secret = { value, at: Date.now() };
     return value;
   }
 
@@ -148,7 +144,7 @@ export class WavespeedProvider implements RemoteProvider {
       const want = createHmac('sha256', secret.replace(/^whsec_/, '')).update(`${id}.${ts}.${raw}`).digest();
       return given.some((g) => g.length === want.length && timingSafeEqual(g, want));
     };
-    return verifyWithKey((fresh) => this.webhookSecret(fresh), check, this.o.log, 'WaveSpeed');
+    return verifyWithKey((fresh) => this.secret.get(fresh), check, this.o.log, 'WaveSpeed');
   }
 
   /** The body is the bare prediction object; it only makes the task's job poll now. */

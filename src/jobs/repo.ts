@@ -204,16 +204,18 @@ export async function setStatusReason(q: Queryable, id: string, reason: string |
  * After a status poll that found the task unfinished: counts the poll, clears the error streak,
  * sleeps until `nextRunAt`. Unless a callback came while the poll was out (`pollNow` moved
  * `next_run_at` past `claimedDueAt`, the due time the job was claimed at): the task may have
- * finished after the upstream answered, so the job stays due now instead of sleeping through
- * the one hint it will get.
+ * finished after the upstream answered, so the job is due again CALLBACK_POLL_GAP_SECONDS after
+ * this poll (if `nextRunAt` is not sooner) instead of sleeping through the one hint it will get.
+ * Not at once: callbacks arriving during every poll then chained polls back to back.
  */
 export async function schedulePoll(q: Queryable, id: string, owner: string, nextRunAt: Date, polls: number, claimedDueAt?: Date): Promise<boolean> {
   const res = await q.query(
     `UPDATE jobs SET lease_owner = NULL, lease_until = NULL,
-            next_run_at = CASE WHEN $5::timestamptz IS NOT NULL AND date_trunc('milliseconds', next_run_at) > $5::timestamptz THEN now() ELSE $3 END,
+            next_run_at = CASE WHEN $5::timestamptz IS NOT NULL AND date_trunc('milliseconds', next_run_at) > $5::timestamptz
+                               THEN LEAST($3::timestamptz, now() + make_interval(secs => $6)) ELSE $3 END,
             upstream_polls = $4, attempts = 0, status_reason = NULL, updated_at = now()
       WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
-    [id, owner, nextRunAt, polls, claimedDueAt ?? null],
+    [id, owner, nextRunAt, polls, claimedDueAt ?? null, CALLBACK_POLL_GAP_SECONDS],
   );
   return res.rowCount === 1;
 }
@@ -243,20 +245,28 @@ export async function failover(q: Queryable, id: string, owner: string, provider
   return res.rowCount === 1;
 }
 
+/** The shortest gap between a job's last poll and one a callback brings forward. */
+export const CALLBACK_POLL_GAP_SECONDS = 2;
+
 /**
- * A provider callback said task `taskId` changed: make its job due now. Only a running job moves,
- * and only earlier, so a flood of (forged or repeated) callbacks cannot do more than bring a poll
- * forward; the poll itself decides what happened. Returns the job id, or null for unknown tasks.
+ * A provider callback said task `taskId` changed: make its job due now, or CALLBACK_POLL_GAP_SECONDS
+ * after its last poll if that is later. Only a running job moves, and only earlier, so a flood of
+ * (forged or repeated) callbacks cannot do more than bring a poll forward, once per gap: 74
+ * callbacks for one job in 5 s once cost 74 status calls, enough to spend MiniMax's whole budget
+ * and hold back every other job's polls. The poll itself decides what happened. Returns the job id,
+ * or null for unknown tasks.
  * A job a worker holds (its poll may be out right now) is marked too: `next_run_at` moves from its
  * claimed due time to now, and `schedulePoll` then keeps it due instead of putting it to sleep.
  */
 export async function pollNow(q: Queryable, provider: string, taskId: string): Promise<string | null> {
+  // `updated_at` is the last poll's (schedulePoll sets it); a held job's poll may be out right now.
   const { rows } = await q.query<{ id: string }>(
-    `UPDATE jobs SET next_run_at = now()
+    `UPDATE jobs SET next_run_at = CASE WHEN lease_until > now() THEN now()
+                                        ELSE GREATEST(now(), updated_at + make_interval(secs => $3)) END
       WHERE provider = $1 AND upstream_task_id = $2 AND state = 'running'
-        AND (next_run_at > now() OR lease_until > now())
+        AND (next_run_at > GREATEST(now(), updated_at + make_interval(secs => $3)) OR lease_until > now())
       RETURNING id`,
-    [provider, taskId],
+    [provider, taskId, CALLBACK_POLL_GAP_SECONDS],
   );
   return rows[0]?.id ?? null;
 }

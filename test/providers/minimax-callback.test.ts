@@ -85,7 +85,7 @@ test('callbacks are hints, never trusted: a forged "Success" for an unknown task
   fake.plan = () => ({ durationMs: 1000 });
 });
 
-test('a callback that arrives while the job\'s poll is out is not lost: the job stays due and is polled again at once', async () => {
+test('a callback that arrives while the job\'s poll is out is not lost: the job stays due and is polled again once the 2 s gap has passed', async () => {
   const a = await liveAccount(r);
   fake.plan = (b) => ({ durationMs: String(b.prompt).includes('#race') ? 120_000 : 1000 });
   const id = await submit(r, a.key, { prompt: 'a ferry at dusk #race' });
@@ -106,6 +106,27 @@ test('a callback that arrives while the job\'s poll is out is not lost: the job 
   assert.equal(after.state, 'running', 'MiniMax itself said Processing');
   assert.equal(fake.count('query', task), queries + 2, 'one more poll, for the hint that came during the first');
   assert.ok(after.next_run_at.getTime() > Date.now() + 10_000, 'then back on its schedule');
+  fake.plan = () => ({ durationMs: 1000 });
+});
+
+test('a flood of callbacks for one running job brings its poll forward at most once every 2 s (74 callbacks in 5 s once cost 74 status calls, a third of the budget)', async () => {
+  const a = await liveAccount(r);
+  fake.plan = (b) => ({ durationMs: String(b.prompt).includes('#flood') ? 120_000 : 1000 });
+  const id = await submit(r, a.key, { prompt: 'rain on a window #flood' });
+  const running = await waitRow(r, id, (row) => row.state === 'running');
+  const task = running.upstream_task_id!;
+  const url = callbackUrlOf('#flood');
+  const hint = { task_id: task, status: 'Success', file_id: '123', base_resp: { status_code: 0, status_msg: 'success' } };
+  const queries = fake.count('query', task);
+  const t0 = Date.now();
+  while (Date.now() - t0 < 5000) {
+    assert.equal((await api(url, null, 'POST', '', hint)).status, 200);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const polls = fake.count('query', task) - queries;
+  // 5 s of hints: one poll at most every 2 s after the last, so 3 (a slow machine may see 2).
+  assert.ok(polls >= 1 && polls <= 3, `${polls} status calls for 5 s of callbacks`);
+  assert.equal((await jobRow(r, id)).state, 'running', 'MiniMax itself said Processing');
   fake.plan = () => ({ durationMs: 1000 });
 });
 

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import dns from 'node:dns/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { api, startReelay, type TestReelay } from '../support/reelay.js';
+import { join } from 'node:path';
+import { makeImage } from '../support/images.js';
 
 let r: TestReelay;
 before(async () => {
@@ -67,7 +69,7 @@ test('WaveSpeed: ?webhook= is part of the request an Idempotency-Key stands for'
   assert.equal(b.status, 409, JSON.stringify(b.body));
 });
 
-test('an Idempotency-Key replays in every dialect, and another request under it is a 409 in that dialect', async () => {
+test('an Idempotency-Key replays in every dialect, marked Idempotent-Replayed, and another request under it is a 409 in that dialect', async () => {
   for (const d of DIALECTS) {
     if (d.name === 'apiinone') continue; // its body needs a real image; covered by the shape test above
     const headers = { 'idempotency-key': `replay-${d.name}` };
@@ -75,10 +77,20 @@ test('an Idempotency-Key replays in every dialect, and another request under it 
     assert.ok(one.status < 300, JSON.stringify(one.body));
     const two = await send(d, d.body('replay me'), headers);
     assert.equal(two.status, one.status);
+    assert.deepEqual([one.headers.get('idempotent-replayed'), two.headers.get('idempotent-replayed')], [null, 'true'], `${d.name} marks the replay`);
     const three = await send(d, d.body('another prompt'), headers);
     assert.equal(three.status, 409, `${d.name}: ${JSON.stringify(three.body)}`);
     assert.match(messageOf(d.name, three.body), /Idempotency-Key/);
   }
+  // API in One needs a real image.
+  const png = await makeImage(join(r.dataDir, 'replay.png'), 640, 480);
+  const d = DIALECTS[2];
+  const body = { ...d.body('replay me'), image: `data:image/png;base64,${png.toString('base64')}` };
+  const one = await send(d, body, { 'idempotency-key': 'replay-apiinone' });
+  const two = await send(d, body, { 'idempotency-key': 'replay-apiinone' });
+  assert.ok(one.status < 300, JSON.stringify(one.body));
+  assert.equal((two.body as { id: string }).id, (one.body as { id: string }).id);
+  assert.deepEqual([one.headers.get('idempotent-replayed'), two.headers.get('idempotent-replayed')], [null, 'true'], 'apiinone marks the replay');
 });
 
 test('NUL bytes and lone surrogates in text are a 400 naming the field, in every dialect', async () => {

@@ -14,7 +14,7 @@ const config = { dialect: 'apiinone' };
 export function registerApiInOne(app: FastifyInstance, deps: AppDeps): void {
   app.post('/api/v1/videos/generations', { config }, async (req, reply) => {
     const body = parseOr400(apiInOneBody, req.body);
-    const { job } = await deps.jobs.submit({
+    const { job, replayed } = await deps.jobs.submit({
       principal: principalOf(req),
       dialect: 'apiinone',
       request: toDraft(body),
@@ -24,6 +24,7 @@ export function registerApiInOne(app: FastifyInstance, deps: AppDeps): void {
       webhook: body.webhook_url !== undefined ? { url: body.webhook_url, field: 'webhook_url', events: ['completed', 'failed'] } : undefined,
       idempotencyKey: req.headers['idempotency-key'],
     });
+    if (replayed) reply.header('idempotent-replayed', 'true');
     // `Prefer: wait=N`: the task as it stands once final or after N s.
     const waitMs = preferWaitMs(req, reply);
     const now = await waitForSubmitted(deps, req, reply, job, waitMs);

@@ -39,7 +39,7 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
     app.post<{ Querystring: { webhook?: unknown } }>(`/api/v3/${WAVESPEED_PREFIX}/${v.slug}`, { config }, async (req, reply) => {
       const body = parseOr400(wavespeedBody, req.body);
       const webhook = webhookParam(req.query as Record<string, unknown>);
-      const { job } = await deps.jobs.submit({
+      const { job, replayed } = await deps.jobs.submit({
         principal: principalOf(req),
         dialect: 'wavespeed',
         request: toDraft(v, body),
@@ -48,6 +48,7 @@ export function registerWavespeed(app: FastifyInstance, deps: AppDeps): void {
         webhook: webhook !== undefined ? { url: webhook, field: 'webhook', events: ['completed', 'failed'] } : undefined,
         idempotencyKey: req.headers['idempotency-key'],
       });
+      if (replayed) reply.header('idempotent-replayed', 'true');
       // enable_sync_mode waits up to REELAY_SYNC_WAIT_SECONDS, `Prefer: wait=N` up to N s: one path.
       const preferMs = preferWaitMs(req, reply);
       const waitMs = body.enable_sync_mode ? deps.config.syncWaitSeconds * 1000 : preferMs;

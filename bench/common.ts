@@ -70,10 +70,15 @@ export interface LoadResult {
   serverCpuMsPerRequest?: number | null;
   /** …and its CPU use over the window, in cores (1 = one core busy all the time). */
   serverCpuCores?: number | null;
+  /** Responses per HTTP status over the window, e.g. { '202': 4810, '429': 3 }. */
+  statusCodes?: Record<string, number>;
+  /** Requests written, answered or not: autocannon stops with one in flight per connection. */
+  sent?: number;
 }
 
 export interface LoadCase {
-  url: string;
+  /** Several URLs spread the connections over several servers: connection i goes to url[i mod n]. */
+  url: string | readonly string[];
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
@@ -83,6 +88,8 @@ export interface LoadCase {
   perConnection?: () => { headers: Record<string, string>; path?: string };
   /** The server's pid, to measure its CPU time over the measured window. */
   serverPid?: number;
+  /** …or the pids of every server the URLs reach: their CPU time is summed. */
+  serverPids?: readonly number[];
 }
 
 /**
@@ -92,7 +99,8 @@ export interface LoadCase {
  */
 export async function load(c: LoadCase, s: LoadSettings): Promise<LoadResult> {
   const base = {
-    url: c.url,
+    // autocannon takes an array (connection i → url i mod n) though its types say string.
+    url: c.url as string,
     method: c.method ?? 'GET',
     headers: c.headers ?? {},
     connections: s.connections,
@@ -124,12 +132,13 @@ export async function load(c: LoadCase, s: LoadSettings): Promise<LoadResult> {
       : {}),
   };
   if (s.warmupSeconds > 0) await autocannon({ ...base, duration: s.warmupSeconds });
-  const cpuBefore = c.serverPid ? await procCpuSeconds(c.serverPid) : null;
+  const pids = c.serverPids ?? (c.serverPid ? [c.serverPid] : []);
+  const cpuBefore = await cpuOf(pids);
   const r = await autocannon({ ...base, duration: s.durationSeconds });
-  const cpuAfter = c.serverPid ? await procCpuSeconds(c.serverPid) : null;
+  const cpuAfter = await cpuOf(pids);
   const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
   return {
-    ...(c.serverPid
+    ...(pids.length > 0
       ? {
           serverCpuMsPerRequest: cpu === null || r.requests.total === 0 ? null : round((cpu * 1000) / r.requests.total, 2),
           serverCpuCores: cpu === null ? null : round(cpu / r.duration, 2),
@@ -143,7 +152,21 @@ export async function load(c: LoadCase, s: LoadSettings): Promise<LoadResult> {
     errors: r.errors,
     mbPerSecond: round(r.throughput.total / r.duration / 1e6, 1),
     durationSeconds: round(r.duration, 2),
+    sent: r.requests.sent,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count?: number }).count ?? 0])),
   };
+}
+
+/** CPU seconds of all `pids` together; null if there are none or one cannot be read. */
+async function cpuOf(pids: readonly number[]): Promise<number | null> {
+  if (pids.length === 0) return null;
+  let sum = 0;
+  for (const pid of pids) {
+    const x = await procCpuSeconds(pid);
+    if (x === null) return null;
+    sum += x;
+  }
+  return sum;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ export const SUBMIT_BODY = JSON.stringify({
   model: 'hailuo-2.3',
   hailuoParams: { duration: 6, resolution: '768p' },
 });
-const SUBMIT_PRICE = 48;
+/** What SUBMIT_BODY holds in credits. */
+export const SUBMIT_PRICE = 48;
 
 export interface PreparedReelay {
   kind: 'postgres' | 'pglite';
@@ -121,7 +122,7 @@ export interface PgbenchResult {
 }
 
 /** pgbench's baselines on a database created for them and dropped afterwards; each warm-up run is discarded. */
-async function pgbenchPair(s: LoadSettings): Promise<PgbenchResult[]> {
+export async function pgbenchPair(s: LoadSettings): Promise<PgbenchResult[]> {
   const db = `reelay_bench_pgbench_${randomBytes(4).toString('hex')}`;
   const url = new URL(PG_URL);
   url.pathname = `/${db}`;
@@ -186,7 +187,7 @@ export interface ReelayHttpRun {
 }
 
 /** Submits one job with `key` and returns its id. */
-async function submitOne(url: string, key: string): Promise<string> {
+export async function submitOne(url: string, key: string): Promise<string> {
   const res = await fetch(`${url}/v2/videos/generate`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: SUBMIT_BODY });
   const body = (await res.json()) as { jobId?: string };
   if (res.status !== 202 || !body.jobId) throw new Error(`submit answered ${res.status} ${JSON.stringify(body)}`);
@@ -260,14 +261,9 @@ export interface HttpBenchResult {
   reelay: Array<ReelayHttpRun | { database: 'postgres' | 'pglite'; error: string }>;
 }
 
-/**
- * @example
- * const r = await runHttpBench({ connections: 10, durationSeconds: 10, warmupSeconds: 2 }, true);
- */
-export async function runHttpBench(s: LoadSettings, postgres: boolean, log: (line: string) => void = () => {}): Promise<HttpBenchResult> {
-  log('bare Fastify hello-world');
+/** The bare Fastify baseline (child process): GET /hello and the JSON POST, with its memory. */
+export async function fastifyBaseline(s: LoadSettings): Promise<HttpBenchResult['fastify']> {
   const hello = await spawnBaseline(['hello']);
-  let fastify: HttpBenchResult['fastify'];
   try {
     await sleep(300);
     const idle = await procMemory(hello.pid);
@@ -277,10 +273,19 @@ export async function runHttpBench(s: LoadSettings, postgres: boolean, log: (lin
       { url: `${hello.url}/v2/videos/generate`, method: 'POST', headers: { 'content-type': 'application/json' }, body: SUBMIT_BODY, serverPid: hello.pid },
       s,
     );
-    fastify = { get, postJson, idleRssMb: idle?.rssMb ?? null, peakRssMb: (await peak.stop()).peakMb };
+    return { get, postJson, idleRssMb: idle?.rssMb ?? null, peakRssMb: (await peak.stop()).peakMb };
   } finally {
     await hello.stop();
   }
+}
+
+/**
+ * @example
+ * const r = await runHttpBench({ connections: 10, durationSeconds: 10, warmupSeconds: 2 }, true);
+ */
+export async function runHttpBench(s: LoadSettings, postgres: boolean, log: (line: string) => void = () => {}): Promise<HttpBenchResult> {
+  log('bare Fastify hello-world');
+  const fastify = await fastifyBaseline(s);
   let pgbench: HttpBenchResult['pgbench'] = { error: 'PostgreSQL not reachable' };
   const reelay: HttpBenchResult['reelay'] = [];
   if (postgres) {

@@ -3,8 +3,8 @@
  * measured in the same run on the same machine, printed as a table and written to
  * bench/results.json. Not part of `npm test`.
  *
- *   npm run bench                          everything (about 8–10 minutes on 2 cores)
- *   npm run bench -- --only http,dispatch  some sections: http, dispatch, memory, polls, upstreams, render, idle, waiters
+ *   npm run bench                          everything (about 9–11 minutes on 2 cores)
+ *   npm run bench -- --only http,dispatch  some sections: http, cluster, dispatch, memory, polls, upstreams, render, idle, waiters
  *   npm run bench -- --quick               short cases, for trying the bench itself (figures are noisier)
  *
  * PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test. The bench
@@ -16,6 +16,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pgExec, postgresReachable, PG_URL, run, type LoadSettings } from './common.js';
 import { runHttpBench } from './http.js';
+import { runClusterBench } from './cluster.js';
 import { runDispatchBench } from './dispatch.js';
 import { runMemoryBench } from './memory.js';
 import { runIdleBench } from './idle.js';
@@ -23,7 +24,7 @@ import { runWaitersBench } from './waiters.js';
 import { tableOf, toMarkdown } from './table.js';
 import { parseBenchArgs } from './args.js';
 
-const SECTIONS = ['http', 'dispatch', 'memory', 'polls', 'upstreams', 'render', 'idle', 'waiters'] as const;
+const SECTIONS = ['http', 'cluster', 'dispatch', 'memory', 'polls', 'upstreams', 'render', 'idle', 'waiters'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A bench file another helper owns, loaded only if it exists: `{ fn }`, or why not. */
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   // 10 connections = Reelay's pg pool size, so the database sees the same concurrency as pgbench -c 10;
   // on 2 cores more connections only queue (higher p99), they do not add throughput.
   const httpSettings: LoadSettings = quick ? { connections: 10, durationSeconds: 3, warmupSeconds: 1 } : { connections: 10, durationSeconds: 10, warmupSeconds: 2 };
+  // One, three, then one API process again on one schema, three cases each: 5 s cases keep the section near 100 s.
+  const clusterSettings: LoadSettings = quick ? { connections: 10, durationSeconds: 2, warmupSeconds: 1 } : { connections: 10, durationSeconds: 5, warmupSeconds: 1 };
   const streamSettings: LoadSettings = quick ? { connections: 10, durationSeconds: 2, warmupSeconds: 1 } : { connections: 10, durationSeconds: 5, warmupSeconds: 1 };
   const postgres = await postgresReachable();
   log(`PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//…@')}: ${postgres ? 'reachable' : 'NOT reachable (its cases are skipped)'}`);
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: await machine(postgres),
-    settings: { http: httpSettings, stream: streamSettings },
+    settings: { http: httpSettings, cluster: clusterSettings, stream: streamSettings },
   };
   const attempt = async (name: Section, fn: () => Promise<unknown>): Promise<void> => {
     if (!only.has(name)) {
@@ -102,6 +105,10 @@ async function main(): Promise<void> {
   };
 
   await attempt('http', () => runHttpBench(httpSettings, postgres, log));
+  // After http, so that it reuses that section's baselines when both run.
+  await attempt('cluster', async () =>
+    postgres ? runClusterBench(clusterSettings, { hammerSeconds: quick ? 4 : 10, http: results.http }, log) : { skipped: 'PostgreSQL not reachable' },
+  );
   await attempt('dispatch', () => runDispatchBench({ jobs: quick ? 40 : 150, shippedJobs: quick ? 15 : 40, postgres }, log));
   await attempt('memory', () => runMemoryBench(streamSettings, postgres, log));
   await attempt('polls', async () => {

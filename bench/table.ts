@@ -8,6 +8,7 @@ import type { HttpBenchResult, PgbenchResult } from './http.js';
 import type { SqlBaseline } from './sql.js';
 import type { MemoryBenchResult } from './memory.js';
 import type { IdleBenchResult } from './idle.js';
+import type { ClusterBenchResult } from './cluster.js';
 
 export interface TableRow {
   section: string;
@@ -210,6 +211,64 @@ function idleRows(x: IdleBenchResult): TableRow[] {
     }));
 }
 
+/** Three API processes on one schema beside one, and each beside the baseline the 1-process case is held to. */
+function clusterRows(c: ClusterBenchResult): TableRow[] {
+  const section = '8 cluster';
+  const rows: TableRow[] = [];
+  const cases = [
+    ['submit', 'POST /v2/videos/generate, PostgreSQL, 1 key'],
+    ['submitManyAccounts', '… PostgreSQL, one account per connection'],
+    ['poll', 'GET /v2/jobs/{id}, PostgreSQL, 1 key'],
+  ] as const;
+  const pgb = Array.isArray(c.baselines.pgbench) ? c.baselines.pgbench : [];
+  const baselineText = (k: (typeof cases)[number][0]): string => {
+    if (k === 'poll') return rps(c.baselines.fastifyGet);
+    const p = pgb.find((x) => x.script.startsWith(k === 'submit' ? 'one hot row' : 'simple-update'));
+    return p ? tps(p) : 'not measured';
+  };
+  for (const [k, label] of cases) {
+    const q = c.ratios[k];
+    rows.push({ section, measure: `${label}, 3 API processes`, reelay: rps(c.three[k]), baseline: `1 API process, same schema, before: ${rps(c.one[k])}`, ratio: `×${q.threeOverOne.toFixed(2)} (of the mean)` });
+    rows.push({ section, measure: '', reelay: '', baseline: `… and after: ${rps(c.oneAfter[k])}`, ratio: '' });
+    rows.push({
+      section,
+      measure: '',
+      reelay: '',
+      baseline: `${q.baseline} (${c.baselines.source}): ${baselineText(k)}`,
+      ratio: q.threeOverBaseline === null || q.oneOverBaseline === null ? '–' : `×${q.threeOverBaseline.toFixed(2)} (1 process, mean: ×${q.oneOverBaseline.toFixed(2)})`,
+    });
+  }
+  const f = c.baselines;
+  rows.push({
+    section,
+    measure: 'bare Fastify GET /hello, 3 processes (what 3 processes cost here, whatever they run)',
+    reelay: rps(f.fastifyThreeProcesses),
+    baseline: `1 process, measured just before: ${rps(f.fastifyOneProcess)}`,
+    ratio: ratio(f.fastifyThreeProcesses.rps, f.fastifyOneProcess.rps),
+  });
+  const ok = c.correctness;
+  rows.push({
+    section,
+    measure: 'jobs and holds under load, 1 and 3 processes',
+    reelay: `${n0(ok.jobRows)} job rows for ${n0(ok.responses202)} 202s + ${ok.unanswered} submits cut off unanswered · held ${n0(ok.heldCredits)} credits · ${ok.accountsOff} accounts off`,
+    baseline: `expected: rows between 202s and 202s + unanswered, held ${n0(ok.expectedHeld)} (48 × rows) on every account`,
+    ratio: ok.ok ? (ok.everySentSubmitMadeOneJob ? 'exact (rows = 202s + unanswered)' : 'within') : 'MISMATCH',
+  });
+  const rl = c.rateLimit;
+  rows.push(
+    'error' in rl
+      ? { section, measure: 'rate limit across 3 processes', reelay: `not measured: ${rl.error.slice(0, 160)}`, baseline: '', ratio: '–' }
+      : {
+          section,
+          measure: `rate limit ${rl.limitPerMinute}/min across ${rl.processes} processes, ${rl.seconds} s of GET /v2/jobs`,
+          reelay: `${n0(rl.admitted)} admitted · ${n0(rl.refused)} × 429 · ${rl.other} other · ${rl.reservedInDatabase ?? '–'} reserved in rate_counts`,
+          baseline: `documented: ${rl.documentedBound.min}–${rl.documentedBound.max} (never over; under by at most one block per process)`,
+          ratio: rl.withinBound ? 'within' : 'OUTSIDE',
+        },
+  );
+  return rows;
+}
+
 export function tableOf(results: Record<string, unknown>): TableRow[] {
   const rows: TableRow[] = [];
   const section = (name: string, title: string, build: (x: unknown) => TableRow[]): void => {
@@ -219,6 +278,7 @@ export function tableOf(results: Record<string, unknown>): TableRow[] {
     else rows.push(...build(x));
   };
   section('http', '1–2 submit/poll', (x) => httpRows(x as HttpBenchResult));
+  section('cluster', '8 cluster', (x) => clusterRows(x as ClusterBenchResult));
   section('dispatch', '3 dispatch', (x) => dispatchRows(x as DispatchBenchResult));
   section('polls', '4 upstream calls', pollRows);
   section('render', '5 render', renderRows);

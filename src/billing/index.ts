@@ -9,7 +9,7 @@ export {
   type WalletView,
 } from './wallet.js';
 export { DEFAULT_PLANS, seedPlans, createAccount, bootstrapFirstAccount, type PlanSpec } from './accounts.js';
-export { pruneRateWindows, mayStart, type RateDecision } from './limits.js';
+export { pruneRateWindows, type RateDecision } from './limits.js';
 export { applyMonthlyGrants, periodOf } from './grants.js';
 export { AdminService, type AccountView, type KeyView, type LedgerEntry, type PlanView } from './admin.js';
 export { marginReport, parseSince, type MarginReport, type MarginRow } from './margins.js';

@@ -64,6 +64,17 @@ export async function transition(
 }
 
 /**
+ * queued → `to` under `owner`'s lease, if the account's plan has a free slot in the job's mode:
+ * one statement, `reelay_start` (014_start.sql, where the lock order and the deadlock it avoids
+ * are explained). Null when the plan is full (the job is handed back, due again after
+ * `recheckMs`) or the job is no longer ours.
+ */
+export async function startJob(q: Queryable, row: Pick<JobRow, 'id' | 'account_id' | 'mode'>, owner: string, to: 'running' | 'submitting', startedAt: Date, recheckMs: number): Promise<JobRow | null> {
+  const { rows } = await q.query<JobRow>('SELECT * FROM reelay_start($1, $2, $3, $4, $5, $6, $7)', [row.id, row.account_id, row.mode, owner, to, startedAt, recheckMs]);
+  return rows[0] ?? null;
+}
+
+/**
  * Claims up to `limit` due jobs for `owner`. SKIP LOCKED lets any number of workers claim at once
  * without waiting on each other; the lease makes a dead worker's jobs claimable again once it
  * lapses. `providers` restricts the claim (a worker without a free render slot claims no renders).

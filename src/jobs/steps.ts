@@ -4,12 +4,12 @@
  * events move only when the swap wins.
  */
 import type { Db } from '../db/index.js';
-import { captureCredits, mayStart, releaseCredits } from '../billing/index.js';
+import { captureCredits, releaseCredits } from '../billing/index.js';
 import { findModel } from '../catalog/index.js';
 import { ProviderError, type ProviderJob, type ProviderRegistry } from '../providers/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Logger } from '../log.js';
-import { heartbeat, releaseLease, transition } from './repo.js';
+import { heartbeat, startJob, transition } from './repo.js';
 import { attemptPrefix, storeResult } from './finalize.js';
 import { newId } from '../ids.js';
 import { LIVE_STATES, type JobRow } from './types.js';
@@ -88,20 +88,18 @@ const CEILING_RECHECK_MS = 1000;
 
 /**
  * queued → `to`, if the account's plan has a free slot. Otherwise the job goes back to the queue
- * unchanged (it is not rejected) and is looked at again shortly or when a slot frees.
+ * unchanged (it is not rejected) and is looked at again shortly or when a slot frees. A remote
+ * start is one statement; a render's start records its first progress event in the same
+ * transaction.
  */
 export async function start(d: RunnerDeps, row: JobRow, owner: string, to: 'running' | 'submitting'): Promise<JobRow | null> {
-  const started = await d.db.tx(async (q) => {
-    if (!(await mayStart(q, row.account_id, row.id))) return 'full' as const;
-    const r = await transition(q, row.id, 'queued', to, { started_at: new Date(), progress: 0 }, owner);
-    if (r && to === 'running') await d.events.record(q, r, 'progress');
+  const startedAt = new Date();
+  if (to === 'submitting') return startJob(d.db, row, owner, to, startedAt, CEILING_RECHECK_MS);
+  return d.db.tx(async (q) => {
+    const r = await startJob(q, row, owner, to, startedAt, CEILING_RECHECK_MS);
+    if (r) await d.events.record(q, r, 'progress');
     return r;
   });
-  if (started === 'full') {
-    await releaseLease(d.db, row.id, owner, new Date(Date.now() + CEILING_RECHECK_MS));
-    return null;
-  }
-  return started;
 }
 
 /** The canonical request a provider is given for a job row. */

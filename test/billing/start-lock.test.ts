@@ -1,7 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrate, openPostgres, type Db } from '../../src/db/index.js';
-import { createAccount, grantCredits, mayStart, seedPlans } from '../../src/billing/index.js';
+import { createAccount, grantCredits, seedPlans } from '../../src/billing/index.js';
+import { startJob } from '../../src/jobs/repo.js';
 import { dropSchema, testSchemaName } from '../support/reelay.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -26,7 +27,8 @@ test(
     const isLocked = new Promise<void>((r) => (locked = r));
     // A worker starting a job: holds the account row lock until told to let go.
     const start = db.tx(async (q) => {
-      assert.equal(await mayStart(q, account, '00000000-0000-4000-8000-000000000000'), true);
+      // reelay_start locks the account row first, whether or not the job exists.
+      assert.equal(await startJob(q, { id: '00000000-0000-4000-8000-000000000000', account_id: account, mode: 'test' }, 'a-worker', 'submitting', new Date(), 1000), null);
       locked();
       await held;
     });
@@ -40,5 +42,45 @@ test(
     assert.ok(Date.now() - t0 < 1500, 'the ledger insert did not wait for the start transaction');
     release();
     await start;
+  },
+);
+
+test(
+  'the ceiling is exact across connections: two starts racing for the last slot of a plan, one starts and the other is handed back',
+  { skip: process.env.DATABASE_URL ? false : 'concurrent starts exist only on a PostgreSQL server (PGlite has one connection)' },
+  async () => {
+    const schema = testSchemaName();
+    const db: Db = await openPostgres(process.env.DATABASE_URL!, { schema });
+    cleanup.push(() => dropSchema(schema), () => db.close());
+    await migrate(db);
+    await seedPlans(db);
+    await db.query(`INSERT INTO plans (id, name, monthly_credits, concurrency, rate_limit_per_minute) VALUES ('one', 'One', 0, 1, 1000)`);
+    const account = await createAccount(db, { name: 'race', planId: 'one', testCredits: 0, liveCredits: 0, actor: 'test' });
+    const ids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
+    for (const [i, id] of ids.entries()) {
+      await db.query(`SELECT id FROM reelay_submit($1, $2, NULL, 'test', 'apiframe', 'hailuo-2.3', '{}'::jsonb, 0, 'minimax', 600, NULL, NULL, NULL, 'h', false)`, [id, account]);
+      await db.query(`UPDATE jobs SET lease_owner = $2, lease_until = now() + interval '1 minute' WHERE id = $1`, [id, `worker-${i}`]);
+    }
+    // Both starts queue up behind a lock on the account, then run one after the other: the second
+    // must count the first's start, committed while it waited.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const blocker = db.tx(async (q) => {
+      await q.query('SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE', [account]);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const starts = ids.map((id, i) => startJob(db, { id, account_id: account, mode: 'test' }, `worker-${i}`, 'submitting', new Date(), 1000));
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await blocker;
+    const results = await Promise.all(starts);
+    assert.equal(results.filter((r) => r !== null).length, 1, 'exactly one start');
+    const { rows } = await db.query<{ state: string; lease_owner: string | null }>('SELECT state, lease_owner FROM jobs ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.state).sort(), ['queued', 'submitting']);
+    assert.equal(rows.find((r) => r.state === 'queued')?.lease_owner, null, 'the other is handed back to the queue');
   },
 );

@@ -82,7 +82,7 @@ export async function startJob(q: Queryable, row: Pick<JobRow, 'id' | 'account_i
  * Queued jobs are claimed only while their account is under its plan's concurrency ceiling in
  * their mode (test work never holds back live work: each mode has the plan's ceiling), oldest
  * first per account and mode, counting jobs in flight and queued jobs already claimed; the exact check is
- * `mayStart` at the moment of starting. Excess jobs simply stay queued, in order.
+ * `startJob` (reelay_start) at the moment of starting. Excess jobs simply stay queued, in order.
  */
 export async function claimDue(
   q: Queryable,

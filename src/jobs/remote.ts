@@ -16,7 +16,7 @@ import { failover, heartbeat, releaseLease, retryLater, schedulePoll, setStatusR
 import type { JobRow } from './types.js';
 import { complete, failJob, providerJob, reportProgress, start, type RunnerDeps } from './steps.js';
 import { UnreadableVideo } from './finalize.js';
-import { acceptSubmit, earlierCreates, forgetSubmit, markSubmitAmbiguous, recordPendingSubmit } from './submits.js';
+import { acceptSubmit, forgetSubmit, markSubmitAmbiguous, prepareCreate } from './submits.js';
 import { PROGRESS_STEP } from './events.js';
 
 /** The job row with the poll counter of migration 004, and the due time it was claimed at. */
@@ -105,8 +105,8 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
   let taskId = row.upstream_task_id;
   let submitId: number | null = null;
   let createStartedAt: number | null = null;
-  const earlier = taskId ? null : await earlierCreates(d.db, row.id);
-  const orphan = earlier?.unattached.filter((s) => s.provider === provider.name).at(-1);
+  const plan = taskId ? null : await prepareCreate(d.db, row.id, provider.name);
+  const orphan = plan?.unattached.filter((s) => s.provider === provider.name).at(-1);
   if (orphan?.taskId) {
     // An earlier attempt made this task but lost the job before recording it on the job: adopt
     // it. Sending again would make a second task, paid for upstream and collected by nobody.
@@ -114,8 +114,9 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
     taskId = orphan.taskId;
   }
   if (!taskId) {
-    const unknown = earlier?.unknown ?? [];
-    if (unknown.length >= 2) {
+    const unknown = plan?.unknown ?? [];
+    if (plan?.pendingId == null) {
+      // Two creates with unknown outcome already: prepareCreate recorded no third.
       d.log.error({ jobId: row.id, provider: provider.name, creates: unknown.map((u) => ({ id: u.id, detail: u.detail })) }, 'two creates with unknown outcome: the job is not sent a third time');
       // The two creates may have gone to two providers (a failover after the first): name each.
       const where = [...new Set(unknown.map((u) => u.provider))].map(label);
@@ -124,7 +125,7 @@ async function submit(d: RunnerDeps, owner: string, row: RemoteRow, provider: Re
       return;
     }
     const duplicateOf = unknown.at(-1) ?? null;
-    submitId = await recordPendingSubmit(d.db, row.id, provider.name, duplicateOf?.id ?? null);
+    submitId = plan.pendingId;
     createStartedAt = Date.now();
     try {
       taskId = (await whileLeased(d, row, owner, signal, (s) => provider.submit(providerJob(row), s))).taskId;

@@ -47,40 +47,57 @@ function view(r: SubmitRow): UpstreamSubmit {
   };
 }
 
+/** What a job's earlier creates decide about the next one (`prepareCreate`). */
+export interface CreatePlan {
+  /** The job's ambiguous creates, oldest first: a task may exist that nobody will collect. */
+  unknown: UpstreamSubmit[];
+  /**
+   * Creates the upstream accepted that never became the job's task, because their worker lost the
+   * job (its lease, or its database) between the answer and the commit that records the task on
+   * the job. The task exists and is billed upstream: one at this provider is adopted.
+   */
+  unattached: UpstreamSubmit[];
+  /** The `pending` record written for the create about to be sent; null when none may be sent. */
+  pendingId: number | null;
+}
+
 /**
- * Before a create of a job that has no upstream task, in one statement: any create of this job
- * still `pending` was cut off (its worker died or was stopped mid-call, or could not renew its
- * lease) and becomes `ambiguous`. Returns, oldest first:
- * - `unknown`: the job's ambiguous creates (a task may exist that nobody will collect);
- * - `unattached`: creates the upstream accepted that never became the job's task, because their
- *   worker lost the job (its lease, or its database) between the answer and the commit that
- *   records the task on the job. The task exists and is billed upstream: the caller adopts it.
+ * Before a create of a job that has no upstream task, in one statement (one round trip of the
+ * dispatch): any create of this job still `pending` was cut off (its worker died or was stopped
+ * mid-call, or could not renew its lease) and becomes `ambiguous`; then, unless a task accepted at
+ * `provider` is there to adopt or two creates already have an unknown outcome (the job is not sent
+ * a third time), the new create is recorded `pending`, before it is sent, so that a crash mid-call
+ * leaves a trace, and linked to the last unknown one as its possible duplicate.
  * Called under the job's lease, so no live call of another worker can be pending at this moment.
  */
-export async function earlierCreates(q: Queryable, jobId: string): Promise<{ unknown: UpstreamSubmit[]; unattached: UpstreamSubmit[] }> {
-  // The outer SELECT sees the table as it was before the CTE's UPDATE: the rows it cut off come from `cut`.
+export async function prepareCreate(q: Queryable, jobId: string, provider: string): Promise<CreatePlan> {
+  // A data-modifying CTE's changes are not visible to the rest of its statement: the rows `cut`
+  // settles are read from it, and `earlier` is everything the new record depends on.
   const { rows } = await q.query<SubmitRow>(
     `WITH cut AS (
        UPDATE upstream_submits SET outcome = 'ambiguous', settled_at = now(),
               detail = COALESCE(detail, 'the worker stopped or died during the create call')
-        WHERE job_id = $1 AND outcome = 'pending' RETURNING *)
-     SELECT * FROM cut
-     UNION ALL
-     SELECT * FROM upstream_submits WHERE job_id = $1 AND (outcome = 'ambiguous' OR (outcome = 'accepted' AND task_id IS NOT NULL))
-     ORDER BY id`,
-    [jobId],
+        WHERE job_id = $1 AND outcome = 'pending' RETURNING *),
+     earlier AS (
+       SELECT * FROM cut
+       UNION ALL
+       SELECT * FROM upstream_submits WHERE job_id = $1 AND (outcome = 'ambiguous' OR (outcome = 'accepted' AND task_id IS NOT NULL))),
+     added AS (
+       INSERT INTO upstream_submits (job_id, provider, outcome, possible_duplicate_of)
+       SELECT $1, $2, 'pending', (SELECT max(id) FROM earlier WHERE outcome = 'ambiguous')
+        WHERE NOT EXISTS (SELECT 1 FROM earlier WHERE outcome = 'accepted' AND provider = $2)
+          AND (SELECT count(*) FROM earlier WHERE outcome = 'ambiguous') < 2
+       RETURNING *)
+     SELECT * FROM earlier UNION ALL SELECT * FROM added ORDER BY id`,
+    [jobId, provider],
   );
   const all = rows.map(view);
-  return { unknown: all.filter((s) => s.outcome === 'ambiguous'), unattached: all.filter((s) => s.outcome === 'accepted') };
-}
-
-/** Written before the create is sent, so that a crash mid-call leaves a trace. */
-export async function recordPendingSubmit(q: Queryable, jobId: string, provider: string, possibleDuplicateOf: number | null): Promise<number> {
-  const { rows } = await q.query<{ id: string | number }>(
-    `INSERT INTO upstream_submits (job_id, provider, outcome, possible_duplicate_of) VALUES ($1, $2, 'pending', $3) RETURNING id`,
-    [jobId, provider, possibleDuplicateOf],
-  );
-  return Number(rows[0]!.id);
+  const pending = all.find((s) => s.outcome === 'pending');
+  return {
+    unknown: all.filter((s) => s.outcome === 'ambiguous'),
+    unattached: all.filter((s) => s.outcome === 'accepted'),
+    pendingId: pending ? pending.id : null,
+  };
 }
 
 /** The upstream answered with a task id. */

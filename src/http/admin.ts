@@ -10,19 +10,21 @@ import type { AppDeps } from './context.js';
 import { parseOr400 } from './validation.js';
 
 const mode = z.enum(['live', 'test']);
+// One rule for a name at creation and at a rename (a rename once took any length).
+const accountName = z.string().min(1).max(200);
 
 export const adminSchemas = {
   createAccount: (defaultTestCredits: number) =>
     z
       .object({
-        name: z.string().min(1).max(200),
+        name: accountName,
         plan: z.string().default('free'),
         testCredits: z.number().int().min(0).max(1e12).default(defaultTestCredits),
         liveCredits: z.number().int().min(0).max(1e12).default(0),
         withKey: mode.optional(),
       })
       .strict(),
-  updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(),
+  updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: accountName.optional() }).strict(),
   createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
   credits: z.object({ mode: mode.default('live'), amount: z.number().int().min(-1e12).max(1e12), reason: z.string().min(1).max(500) }).strict(),
   duplicatesQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),

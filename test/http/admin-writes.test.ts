@@ -1,0 +1,29 @@
+/**
+ * Every admin write is validated as strictly as its create: what `POST` refuses, `PATCH` and `PUT`
+ * refuse too, with a 400 naming the field, and nothing is changed.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, startReelay, type TestReelay } from '../support/reelay.js';
+
+const ADMIN = 'admin-token-for-admin-writes-0123';
+const auth = { authorization: `Bearer ${ADMIN}` };
+let r: TestReelay;
+let account: string;
+
+before(async () => {
+  r = await startReelay({ adminToken: ADMIN });
+  const created = await api(r.url, null, 'POST', '/admin/accounts', { name: 'acme' }, auth);
+  assert.equal(created.status, 201);
+  account = (created.body.account as { id: string }).id;
+});
+after(async () => r.stop());
+
+test('a rename is held to the 200 characters of a new account’s name', async () => {
+  const long = await api(r.url, null, 'PATCH', `/admin/accounts/${account}`, { name: 'a'.repeat(201) }, auth);
+  assert.equal(long.status, 400, JSON.stringify(long.body).slice(0, 200));
+  assert.ok((long.body.details as Record<string, unknown>).name);
+  const ok = await api(r.url, null, 'PATCH', `/admin/accounts/${account}`, { name: 'a'.repeat(200) }, auth);
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.name, 'a'.repeat(200));
+});

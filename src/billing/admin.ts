@@ -108,7 +108,8 @@ export class AdminService {
 
   async updateAccount(id: string, patch: { plan?: string | undefined; disabled?: boolean | undefined; name?: string | undefined }): Promise<AccountView> {
     await this.requireAccount(id);
-    if (patch.plan) {
+    // `!== undefined`: an empty plan is an unknown plan (it was skipped, and the rest applied).
+    if (patch.plan !== undefined) {
       await this.requirePlan(patch.plan);
       await this.db.query('UPDATE accounts SET plan_id = $2 WHERE id = $1', [id, patch.plan]);
     }

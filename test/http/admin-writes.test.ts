@@ -27,3 +27,11 @@ test('a rename is held to the 200 characters of a new account’s name', async (
   assert.equal(ok.status, 200);
   assert.equal(ok.body.name, 'a'.repeat(200));
 });
+
+test('an empty plan in a PATCH is refused, not silently ignored', async () => {
+  const res = await api(r.url, null, 'PATCH', `/admin/accounts/${account}`, { plan: '', disabled: true }, auth);
+  assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 200));
+  assert.ok((res.body.details as Record<string, unknown>).plan);
+  const after = await api(r.url, null, 'GET', `/admin/accounts/${account}`, undefined, auth);
+  assert.equal(after.body.disabled, false, 'nothing of the refused PATCH was applied');
+});

@@ -35,3 +35,21 @@ test('an empty plan in a PATCH is refused, not silently ignored', async () => {
   const after = await api(r.url, null, 'GET', `/admin/accounts/${account}`, undefined, auth);
   assert.equal(after.body.disabled, false, 'nothing of the refused PATCH was applied');
 });
+
+test('a plan’s id is a short word and its name at most 200 characters; neither is stored otherwise', async () => {
+  const body = { name: 'Team', monthlyCredits: 0, concurrency: 1, rateLimitPerMinute: 60 };
+  for (const id of ['a%20b%0Ac', 'p'.repeat(65), '%22%7D%0Aevil', '-x']) {
+    const res = await api(r.url, null, 'PUT', `/admin/plans/${id}`, body, auth);
+    assert.equal(res.status, 400, `${id}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+    assert.ok((res.body.details as Record<string, unknown>).id, JSON.stringify(res.body));
+  }
+  const long = await api(r.url, null, 'PUT', '/admin/plans/team', { ...body, name: 'T'.repeat(201) }, auth);
+  assert.equal(long.status, 400);
+  assert.ok((long.body.details as Record<string, unknown>).name);
+  const plans = (await api(r.url, null, 'GET', '/admin/plans', undefined, auth)).body.plans as { id: string }[];
+  assert.deepEqual(plans.map((p) => p.id).sort(), ['enterprise', 'free', 'pro']);
+  // Ids as the Studio suggests them, and as the tests and docs use them, still work.
+  for (const id of ['team', 'keys-test', 'pro_2026', 'p'.repeat(64)]) {
+    assert.equal((await api(r.url, null, 'PUT', `/admin/plans/${id}`, body, auth)).status, 200, id);
+  }
+});

@@ -29,7 +29,9 @@ export const adminSchemas = {
   createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
   credits: z.object({ mode: mode.default('live'), amount: z.number().int().min(-1e12).max(1e12), reason: z.string().min(1).max(500) }).strict(),
   duplicatesQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
-  ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }),
+  // `before` from `nextBefore`, an id (>= 1): `?before=` coerced to 0 answered an empty page, as if
+  // the account had no ledger.
+  ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().min(1).optional() }),
   marginsQuery: z.object({ since: z.string().max(40).default('7d') }).strict(),
   // A plan's id goes into paths, CLI arguments and account rows: a word, not any text (a newline,
   // quotes or 900 characters were stored). Its name is a display name.

@@ -53,3 +53,14 @@ test('a plan’s id is a short word and its name at most 200 characters; neither
     assert.equal((await api(r.url, null, 'PUT', `/admin/plans/${id}`, body, auth)).status, 200, id);
   }
 });
+
+test('an account’s ledger refuses a before that no page ends at, as /v2/ledger does, instead of an empty page', async () => {
+  for (const before of ['', '0', '-1']) {
+    const res = await api(r.url, null, 'GET', `/admin/accounts/${account}/ledger?before=${before}`, undefined, auth);
+    assert.equal(res.status, 400, `before=${before}: ${JSON.stringify(res.body).slice(0, 200)}`);
+    assert.ok((res.body.details as Record<string, unknown>).before);
+  }
+  const first = await api(r.url, null, 'GET', `/admin/accounts/${account}/ledger`, undefined, auth);
+  assert.equal(first.status, 200);
+  assert.ok((first.body.entries as unknown[]).length > 0);
+});

@@ -126,6 +126,15 @@ export class AdminService {
     return { id: k.id, name: k.name, prefix: k.prefix, mode: k.mode, createdAt: new Date().toISOString(), revokedAt: null, key: k.key };
   }
 
+  /** How many unrevoked keys of `mode` the account holds. */
+  async activeKeyCount(accountId: string, mode: KeyMode): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM api_keys WHERE account_id = $1 AND mode = $2 AND revoked_at IS NULL',
+      [accountId, mode],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Every key of the account (the operator's view), or only one mode's (an API key's own view). */
   async listKeys(accountId: string, mode?: KeyMode): Promise<KeyView[]> {
     await this.requireAccount(accountId);

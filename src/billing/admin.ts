@@ -160,7 +160,7 @@ export class AdminService {
 
   /**
    * Adds (positive) or removes (negative) available credits with a reason. A removal larger than
-   * what is available is refused: balances never go below zero.
+   * what is available is refused: balances never go below zero (nor past 2^53 - 1).
    */
   async adjustCredits(accountId: string, a: { mode: KeyMode; amount: number; reason: string; actor: string }): Promise<AccountView> {
     await this.requireAccount(accountId);
@@ -171,6 +171,7 @@ export class AdminService {
     const ok = await this.db.tx((q) =>
       grantCredits(q, { accountId, mode: a.mode, amount: a.amount, kind: a.amount > 0 ? 'grant' : 'adjust', actor: a.actor, reason: a.reason }),
     );
+    if (!ok && a.amount > 0) throw new AppError('conflict', `Available credits are at most ${Number.MAX_SAFE_INTEGER}; this grant would pass that`);
     if (!ok) throw new AppError('conflict', 'The account does not have that many available credits to remove');
     return this.getAccount(accountId);
   }

@@ -64,3 +64,18 @@ test('an account’s ledger refuses a before that no page ends at, as /v2/ledger
   assert.equal(first.status, 200);
   assert.ok((first.body.entries as unknown[]).length > 0);
 });
+
+test('a grant that would take a balance past 2^53 - 1 is refused: past it, the balance read back is not the one stored', async () => {
+  const near = Number.MAX_SAFE_INTEGER - 10;
+  await r.reelay.db.query(`UPDATE wallets SET available = $2 WHERE account_id = $1 AND mode = 'live'`, [account, near]);
+  const ledgerRows = async (): Promise<number> => ((await api(r.url, null, 'GET', `/admin/accounts/${account}/ledger?limit=500`, undefined, auth)).body.entries as unknown[]).length;
+  const rowsBefore = await ledgerRows();
+  const res = await api(r.url, null, 'POST', `/admin/accounts/${account}/credits`, { mode: 'live', amount: 11, reason: 'one too many' }, auth);
+  assert.equal(res.status, 409, JSON.stringify(res.body));
+  assert.match(String(res.body.error), /at most 9007199254740991/);
+  assert.equal(await ledgerRows(), rowsBefore, 'no ledger row for a refused grant');
+  const ok = await api(r.url, null, 'POST', `/admin/accounts/${account}/credits`, { mode: 'live', amount: 10, reason: 'up to the limit' }, auth);
+  assert.equal(ok.status, 200);
+  assert.equal((ok.body.credits as Record<string, { available: number }>).live!.available, Number.MAX_SAFE_INTEGER);
+  await r.reelay.db.query(`UPDATE wallets SET available = 0 WHERE account_id = $1 AND mode = 'live'`, [account]);
+});

@@ -108,7 +108,8 @@ export class AdminService {
 
   async updateAccount(id: string, patch: { plan?: string | undefined; disabled?: boolean | undefined; name?: string | undefined }): Promise<AccountView> {
     await this.requireAccount(id);
-    if (patch.plan) {
+    // `!== undefined`: an empty plan is an unknown plan (it was skipped, and the rest applied).
+    if (patch.plan !== undefined) {
       await this.requirePlan(patch.plan);
       await this.db.query('UPDATE accounts SET plan_id = $2 WHERE id = $1', [id, patch.plan]);
     }
@@ -123,6 +124,15 @@ export class AdminService {
     await this.requireAccount(accountId);
     const k = await createApiKey(this.db, accountId, mode, name);
     return { id: k.id, name: k.name, prefix: k.prefix, mode: k.mode, createdAt: new Date().toISOString(), revokedAt: null, key: k.key };
+  }
+
+  /** How many unrevoked keys of `mode` the account holds. */
+  async activeKeyCount(accountId: string, mode: KeyMode): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM api_keys WHERE account_id = $1 AND mode = $2 AND revoked_at IS NULL',
+      [accountId, mode],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /** Every key of the account (the operator's view), or only one mode's (an API key's own view). */
@@ -150,7 +160,7 @@ export class AdminService {
 
   /**
    * Adds (positive) or removes (negative) available credits with a reason. A removal larger than
-   * what is available is refused: balances never go below zero.
+   * what is available is refused: balances never go below zero (nor past 2^53 - 1).
    */
   async adjustCredits(accountId: string, a: { mode: KeyMode; amount: number; reason: string; actor: string }): Promise<AccountView> {
     await this.requireAccount(accountId);
@@ -161,6 +171,7 @@ export class AdminService {
     const ok = await this.db.tx((q) =>
       grantCredits(q, { accountId, mode: a.mode, amount: a.amount, kind: a.amount > 0 ? 'grant' : 'adjust', actor: a.actor, reason: a.reason }),
     );
+    if (!ok && a.amount > 0) throw new AppError('conflict', `Available credits are at most ${Number.MAX_SAFE_INTEGER}; this grant would pass that`);
     if (!ok) throw new AppError('conflict', 'The account does not have that many available credits to remove');
     return this.getAccount(accountId);
   }

@@ -46,7 +46,9 @@ export function releaseCredits(q: Queryable, jobId: string, actor: string, reaso
 
 /**
  * Adds credits from outside (a grant) or takes them back (a negative adjustment, never below zero).
- * Returns false when a negative adjustment exceeds the available credits.
+ * Returns false when a negative adjustment exceeds the available credits, or a grant would take them
+ * past 2^53 - 1: bigint columns are read as JavaScript numbers (db/postgres.ts), and past that the
+ * balance shown is not the balance stored.
  */
 export async function grantCredits(
   q: Queryable,
@@ -54,7 +56,7 @@ export async function grantCredits(
 ): Promise<boolean> {
   if (a.amount === 0) return true;
   const res = await q.query(
-    `UPDATE wallets SET available = available + $1 WHERE account_id = $2 AND mode = $3 AND available + $1 >= 0`,
+    `UPDATE wallets SET available = available + $1 WHERE account_id = $2 AND mode = $3 AND available + $1 BETWEEN 0 AND 9007199254740991`,
     [a.amount, a.accountId, a.mode],
   );
   if (res.rowCount !== 1) return false;

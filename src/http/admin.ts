@@ -10,25 +10,33 @@ import type { AppDeps } from './context.js';
 import { parseOr400 } from './validation.js';
 
 const mode = z.enum(['live', 'test']);
+// One rule for a display name (an account's, a plan's), at creation and at a rename (a rename
+// once took any length).
+const displayName = z.string().min(1).max(200);
 
 export const adminSchemas = {
   createAccount: (defaultTestCredits: number) =>
     z
       .object({
-        name: z.string().min(1).max(200),
+        name: displayName,
         plan: z.string().default('free'),
         testCredits: z.number().int().min(0).max(1e12).default(defaultTestCredits),
         liveCredits: z.number().int().min(0).max(1e12).default(0),
         withKey: mode.optional(),
       })
       .strict(),
-  updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: z.string().min(1).optional() }).strict(),
+  updateAccount: z.object({ plan: z.string().optional(), disabled: z.boolean().optional(), name: displayName.optional() }).strict(),
   createKey: z.object({ mode: mode.default('test'), name: z.string().max(100).default('') }).strict(),
   credits: z.object({ mode: mode.default('live'), amount: z.number().int().min(-1e12).max(1e12), reason: z.string().min(1).max(500) }).strict(),
   duplicatesQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
-  ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }),
+  // `before` from `nextBefore`, an id (>= 1): `?before=` coerced to 0 answered an empty page, as if
+  // the account had no ledger.
+  ledgerQuery: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().min(1).optional() }),
   marginsQuery: z.object({ since: z.string().max(40).default('7d') }).strict(),
-  plan: z.object({ name: z.string().min(1), monthlyCredits: z.number().int().min(0).max(1e12), concurrency: z.number().int().min(1).max(100_000), rateLimitPerMinute: z.number().int().min(1).max(10_000_000) }).strict(),
+  // A plan's id goes into paths, CLI arguments and account rows: a word, not any text (a newline,
+  // quotes or 900 characters were stored). Its name is a display name.
+  planParams: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'Letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit') }),
+  plan: z.object({ name: displayName, monthlyCredits: z.number().int().min(0).max(1e12), concurrency: z.number().int().min(1).max(100_000), rateLimitPerMinute: z.number().int().min(1).max(10_000_000) }).strict(),
 };
 
 /**
@@ -104,8 +112,9 @@ export function registerAdmin(app: FastifyInstance, deps: AppDeps, admin: AdminS
     scope.get('/admin/plans', { config }, async () => ({ plans: await admin.listPlans() }));
 
     scope.put<{ Params: { id: string } }>('/admin/plans/:id', { config }, async (req) => {
+      const { id } = parseOr400(adminSchemas.planParams, req.params);
       const b = parseOr400(adminSchemas.plan, req.body);
-      return admin.upsertPlan({ id: req.params.id, ...b });
+      return admin.upsertPlan({ id, ...b });
     });
 
     scope.post('/admin/grants/run', { config }, async () => applyMonthlyGrants(deps.db));

@@ -14,6 +14,13 @@ import { parseOr400 } from './validation.js';
  */
 export const createKeyBody = z.object({ name: z.string().max(100).default(''), mode: z.enum(['live', 'test']).optional() }).strict();
 
+/**
+ * Active keys of one mode a key may bring its account to. Without a bound a leaked key minted keys
+ * without end, each outliving the leaked one's revocation. Checked before the insert, so requests
+ * in flight together can pass it by a few: a bound, not a quota. The operator is not held to it.
+ */
+export const MAX_ACTIVE_KEYS = 100;
+
 export function registerAccountKeys(app: FastifyInstance, deps: AppDeps, admin: AdminService): void {
   const config = { dialect: 'apiframe' };
   app.get('/v2/keys', { config }, async (req) => {
@@ -26,6 +33,9 @@ export function registerAccountKeys(app: FastifyInstance, deps: AppDeps, admin: 
     const mode = b.mode ?? p.mode;
     if (mode !== p.mode) {
       throw new AppError('forbidden', `A ${p.mode} key can only create ${p.mode} keys; ask the operator (admin API or CLI) for a ${mode} key`);
+    }
+    if ((await admin.activeKeyCount(p.accountId, mode)) >= MAX_ACTIVE_KEYS) {
+      throw new AppError('conflict', `This account has ${MAX_ACTIVE_KEYS} active ${mode} keys, the most a key may create; revoke one first, or ask the operator`);
     }
     return reply.code(201).send(await admin.createKey(p.accountId, mode, b.name));
   });

@@ -90,3 +90,16 @@ test('/docs renders with the bundled viewer, no CDN', async () => {
   assert.equal(js.status, 200);
   assert.ok((await js.arrayBuffer()).byteLength > 100_000);
 });
+
+test('/docs and its script cannot be framed or sniffed, and send no Referer: the Test Request client holds the key typed into it', async () => {
+  for (const path of ['/docs', '/docs/scalar.js']) {
+    const res = await fetch(r.url + path);
+    await res.arrayBuffer();
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+    assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+  }
+  assert.equal((await fetch(r.url + '/openapi.json')).headers.get('x-content-type-options'), 'nosniff');
+});

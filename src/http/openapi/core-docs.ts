@@ -69,7 +69,7 @@ export const ACCOUNT_DOCS: RouteDoc[] = [
     errors,
     body: createKeyBody,
     bodyExample: { name: 'ci' },
-    responses: { 201: { description: 'Created', schema: createdKey, example: { ...key, mode: 'test', key: 'rl_test_…' } }, 403: { description: 'A test key asked for a live key' } },
+    responses: { 201: { description: 'Created', schema: createdKey, example: { ...key, mode: 'test', key: 'rl_test_…' } }, 403: { description: 'A test key asked for a live key' }, 409: { description: 'The account already has 100 active keys of this mode' } },
   },
   { method: 'DELETE', path: '/v2/keys/:id', tag: 'Account', summary: 'Revoke an API key (effective at once everywhere)', security: 'apiKey', errors, responses: { 200: { description: 'Revoked', schema: revoked, example: { revoked: true } }, 404: { description: 'No such active key' } } },
 ];

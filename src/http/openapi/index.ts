@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { APIFRAME_DOCS } from '../dialects/apiframe/docs.js';
 import { WAVESPEED_DOCS } from '../dialects/wavespeed/docs.js';
 import { APIINONE_DOCS } from '../dialects/apiinone/docs.js';
@@ -41,6 +41,20 @@ const DOCS_HTML = `<!doctype html>
 </body></html>`;
 
 /**
+ * A key typed into the viewer's Test Request client lives in this page: another site must not frame
+ * it (clickjacking), a browser must not sniff our files into another type, and links out must not
+ * carry our URL. The Studio sends the same; its full policy is not applied here, since Scalar
+ * styles itself inline.
+ */
+function docsHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', "frame-ancestors 'none'; object-src 'none'; base-uri 'none'")
+    .header('x-frame-options', 'DENY')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer');
+}
+
+/**
  * Serves `/openapi.json` (built once from every route's doc) and `/docs` (Scalar's standalone
  * viewer, shipped inside its npm package, so nothing is fetched from a CDN).
  */
@@ -50,10 +64,13 @@ export function registerOpenApi(app: FastifyInstance, extraDocs: readonly RouteD
   const scalarPath = createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js');
   let scalar: Buffer | undefined; // 3.5 MB, read on first use and kept
   const config = { public: true };
-  app.get('/openapi.json', { config }, async () => (doc ??= buildOpenApi([...CORE_ROUTE_DOCS, ...extraDocs], { version: VERSION })));
-  app.get('/docs', { config }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
+  app.get('/openapi.json', { config }, async (_req, reply) => {
+    docsHeaders(reply);
+    return (doc ??= buildOpenApi([...CORE_ROUTE_DOCS, ...extraDocs], { version: VERSION }));
+  });
+  app.get('/docs', { config }, async (_req, reply) => docsHeaders(reply).type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/scalar.js', { config }, async (_req, reply) => {
     scalar ??= readFileSync(scalarPath);
-    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(scalar);
+    return docsHeaders(reply).type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(scalar);
   });
 }

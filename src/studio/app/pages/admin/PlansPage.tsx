@@ -42,7 +42,7 @@ function PlanForm({ plan, onSaved }: { plan: Plan | null; onSaved: () => void })
   return (
     <form className="grid-form plan-form" onSubmit={(e) => void submit(e)} noValidate aria-label={plan ? `Plan ${plan.name}` : 'New plan'}>
       {plan ? null : (
-        <Field id={`${prefix}-id`} label="Id" hint="Lowercase, e.g. team" errors={idError ? ['Give the plan an id.'] : undefined}>
+        <Field id={`${prefix}-id`} label="Id" hint="Lowercase, e.g. team" errors={idError ? ['Give the plan an id.'] : error?.about('id')}>
           <input id={`${prefix}-id`} value={id} onChange={(e) => setId(e.target.value)} />
         </Field>
       )}

@@ -6,7 +6,7 @@ import { refuseRepeatedHeaders, refuseUnstorableText } from './hygiene.js';
 import { abortWaits } from './prefer.js';
 import type { AppDeps } from './context.js';
 import { fromFastifyError, fromOutage, rendererFor } from './envelope.js';
-import { answerClientError, dialectOfUrl, httpServerOptions, instrumentServer, refuseBadHost } from './connection.js';
+import { answerClientError, dialectOfUrl, httpServerOptions, instrumentServer, headersDistinct, refuseBadHost } from './connection.js';
 import { registerFileRoutes } from './files.js';
 import { registerApiframe } from './dialects/apiframe/index.js';
 import { registerWavespeed } from './dialects/wavespeed/index.js';
@@ -143,7 +143,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   // cannot make us buffer and parse megabytes of JSON. A header that must be single (two keys, two
   // Idempotency-Keys) is refused before either is looked at.
   app.addHook('onRequest', async (req, reply) => {
-    refuseRepeatedHeaders(req.raw.headersDistinct);
+    refuseRepeatedHeaders(headersDistinct(req.raw));
     const cfg = req.routeOptions.config;
     if (cfg.public || !req.routeOptions.url) return;
     await authenticate(deps.principals, req);

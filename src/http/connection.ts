@@ -119,6 +119,19 @@ export function instrumentServer(server: Server): void {
   });
 }
 
+/**
+ * Every value of every header as received. Node's parser fills `headersDistinct`; a request made
+ * by `app.inject` (light-my-request: the bench, embedders' tests) has none, and reading it threw,
+ * so every injected request answered 500. Its headers are already one value each.
+ */
+export function headersDistinct(req: IncomingMessage): Readonly<Record<string, string[] | undefined>> {
+  const distinct = (req as { headersDistinct?: Record<string, string[] | undefined> }).headersDistinct;
+  if (distinct) return distinct;
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value : [value];
+  return out;
+}
+
 /** `uri-host [":" port]` (RFC 3986): a bracketed IPv6 literal or a reg-name, then digits. */
 const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d{0,5})?$/;
 
@@ -128,7 +141,7 @@ const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d{0,5
  * own refusal of a missing Host was an empty 400; it keeps the first of two without a word.
  */
 export function refuseBadHost(req: IncomingMessage): void {
-  const hosts = req.headersDistinct.host ?? [];
+  const hosts = headersDistinct(req).host ?? [];
   let problem: string | null = null;
   if (hosts.length === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) problem = 'An HTTP/1.1 request must carry a Host header';
   else if (hosts.length > 1) problem = 'The Host header came more than once; send it once';

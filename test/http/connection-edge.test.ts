@@ -201,3 +201,10 @@ test('an empty body with Content-Type: application/json (or any type) is no body
   assert.equal(empty.status, 400);
   assert.deepEqual(Object.keys(((await empty.json()) as { details: object }).details), ['(body)']);
 });
+
+test('regression: a request made in process with app.inject (the bench, an embedder\'s tests) is served; it has no headersDistinct and every one answered 500', async () => {
+  const me = await r.reelay.app.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': r.key } });
+  assert.equal(me.statusCode, 200, me.body);
+  const submit = await r.reelay.app.inject({ method: 'POST', url: '/v2/videos/generate', headers: { 'x-api-key': r.key }, payload: { prompt: 'in process [[sandbox:fail=content_policy]]', model: 'hailuo-2.3' } });
+  assert.equal(submit.statusCode, 202, submit.body);
+});

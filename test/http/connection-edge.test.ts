@@ -102,7 +102,9 @@ test('a body that never finishes arriving is a 408 in the envelope after the req
 });
 
 test('a good submit pipelined ahead of bytes Node cannot parse gets its own answer first, then the 400', async () => {
-  const body = JSON.stringify({ model: 'hailuo-2.3', prompt: 'pipelined ahead of garbage' });
+  // A render that outlasts the 1 s `Prefer: wait`, so the answer is held while the garbage arrives
+  // (a plain render once finished within the second on a quiet machine, and answered 200).
+  const body = JSON.stringify({ model: 'hailuo-2.3', prompt: 'pipelined ahead of garbage [[sandbox:delay=20]]' });
   const res = await rawRequest(
     `POST /v2/videos/generate HTTP/1.1\r\nHost: x\r\nX-API-Key: ${r.key}\r\nContent-Type: application/json\r\nPrefer: wait=1\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}GARBAGE / HTTP/1.1\r\n\r\n`,
@@ -111,6 +113,7 @@ test('a good submit pipelined ahead of bytes Node cannot parse gets its own answ
   const jobId = /"jobId":"([0-9a-f-]{36})"/.exec(res.text)?.[1];
   assert.ok(jobId, 'the 202 names the job that was created and charged');
   assert.equal(json(res.lastBody).code, 'validation_error');
+  await fetch(`${r.url}/v2/jobs/${jobId}/cancel`, { method: 'POST', headers: { 'x-api-key': r.key } });
   // Two reads then garbage: both answers, in order, then the 400.
   const reads = await rawRequest(`GET /v2/plan HTTP/1.1\r\nHost: x\r\nX-API-Key: ${r.key}\r\n\r\nGET /v2/me HTTP/1.1\r\nHost: x\r\nX-API-Key: ${r.key}\r\n\r\n\u0001\u0002`);
   assert.deepEqual(reads.statuses, [200, 200, 400]);

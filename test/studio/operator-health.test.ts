@@ -21,6 +21,10 @@ before(async () => {
   browser = await launchChromium();
   // MiniMax configured (never called: its jobs here are seeded rows) so that routes show it.
   r = await startReelay({ adminToken: TOKEN, minimaxApiKey: 'mm-key-never-used', minimaxBaseUrl: 'http://127.0.0.1:9' });
+  // Enterprise's limits without its monthly grant: the sweeper once granted it mid-test, and the
+  // wallet read 105,000 where 5,000 was expected.
+  const plan = await api(r.url, null, 'PUT', '/admin/plans/studio-live', { name: 'Studio live', monthlyCredits: 0, concurrency: 100, rateLimitPerMinute: 100_000 }, { authorization: `Bearer ${TOKEN}` });
+  assert.equal(plan.status, 200, JSON.stringify(plan.body));
 });
 after(async () => {
   await browser?.close();
@@ -30,7 +34,7 @@ after(async () => {
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 async function liveAccount(): Promise<{ id: string; key: string }> {
-  const res = await api(r.url, null, 'POST', '/admin/accounts', { name: `live-${randomUUID().slice(0, 6)}`, plan: 'enterprise', liveCredits: 5000, withKey: 'live' }, auth);
+  const res = await api(r.url, null, 'POST', '/admin/accounts', { name: `live-${randomUUID().slice(0, 6)}`, plan: 'studio-live', liveCredits: 5000, withKey: 'live' }, auth);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { id: String((res.body.account as { id: string }).id), key: String(res.body.key) };
 }

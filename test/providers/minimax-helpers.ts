@@ -96,3 +96,17 @@ export async function waitRow(r: TestReelay, id: string, ok: (row: JobRowView) =
     await new Promise((res) => setTimeout(res, 50));
   }
 }
+
+/**
+ * The job as the API shows it, read until `ok` holds or 2 s pass. The API answers from its job
+ * views, which hear of a change through LISTEN on PostgreSQL: a row seen changed in the database
+ * reaches them within the promised 100 ms, not at once (2 s for a loaded machine).
+ */
+export async function apiJobWhen(r: TestReelay, key: string, id: string, ok: (job: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const job = (await api(r.url, key, 'GET', `/v2/jobs/${id}`)).body;
+    if (ok(job) || Date.now() > deadline) return job;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}

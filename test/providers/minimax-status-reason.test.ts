@@ -4,9 +4,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, waitForJob, type TestReelay } from '../support/reelay.js';
+import { waitForJob, type TestReelay } from '../support/reelay.js';
 import { startFakeMinimax, type FakeMinimax } from '../support/minimax-server.js';
-import { liveAccount, startLive, submit, waitRow, MM_KEY } from './minimax-helpers.js';
+import { apiJobWhen, liveAccount, startLive, submit, waitRow, MM_KEY } from './minimax-helpers.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 after(async () => {
@@ -27,9 +27,9 @@ test('a job waiting on an unreachable MiniMax shows why: "MiniMax unreachable (h
   const a = await liveAccount(r);
   const id = await submit(r, a.key, { prompt: 'nowhere to go #dns' });
   await waitRow(r, id, (row) => row.attempts >= 1);
-  const shown = await api(r.url, a.key, 'GET', `/v2/jobs/${id}`);
-  assert.equal(shown.body.status, 'QUEUED');
-  assert.equal(shown.body.statusReason, 'MiniMax unreachable (minimax.invalid: DNS lookup failed), retrying, attempt 1 of 8');
+  const shown = await apiJobWhen(r, a.key, id, (job) => job.statusReason != null);
+  assert.equal(shown.status, 'QUEUED');
+  assert.equal(shown.statusReason, 'MiniMax unreachable (minimax.invalid: DNS lookup failed), retrying, attempt 1 of 8');
   const { rows } = await r.reelay.db.query('SELECT * FROM upstream_submits WHERE job_id = $1', [id]);
   assert.equal(rows.length, 0, 'a DNS failure sent nothing: not an ambiguous create');
 });

@@ -10,15 +10,21 @@ after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
+/** A migrated schema of its own on the PostgreSQL server, with the built-in plans; dropped after. */
+async function freshSchema(): Promise<Db> {
+  const schema = testSchemaName();
+  const db: Db = await openPostgres(process.env.DATABASE_URL!, { schema });
+  cleanup.push(() => dropSchema(schema), () => db.close());
+  await migrate(db);
+  await seedPlans(db);
+  return db;
+}
+
 test(
   'regression (cancel vs start deadlock): while a start holds the account lock, a ledger insert for that account does not wait on it',
   { skip: process.env.DATABASE_URL ? false : 'row-lock conflicts exist only on a PostgreSQL server (PGlite has one connection)' },
   async () => {
-    const schema = testSchemaName();
-    const db: Db = await openPostgres(process.env.DATABASE_URL!, { schema });
-    cleanup.push(() => dropSchema(schema), () => db.close());
-    await migrate(db);
-    await seedPlans(db);
+    const db = await freshSchema();
     const account = await createAccount(db, { name: 'lock', planId: 'free', testCredits: 10, liveCredits: 0, actor: 'test' });
 
     let release!: () => void;
@@ -49,11 +55,7 @@ test(
   'the ceiling is exact across connections: two starts racing for the last slot of a plan, one starts and the other is handed back',
   { skip: process.env.DATABASE_URL ? false : 'concurrent starts exist only on a PostgreSQL server (PGlite has one connection)' },
   async () => {
-    const schema = testSchemaName();
-    const db: Db = await openPostgres(process.env.DATABASE_URL!, { schema });
-    cleanup.push(() => dropSchema(schema), () => db.close());
-    await migrate(db);
-    await seedPlans(db);
+    const db = await freshSchema();
     await db.query(`INSERT INTO plans (id, name, monthly_credits, concurrency, rate_limit_per_minute) VALUES ('one', 'One', 0, 1, 1000)`);
     const account = await createAccount(db, { name: 'race', planId: 'one', testCredits: 0, liveCredits: 0, actor: 'test' });
     const ids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];

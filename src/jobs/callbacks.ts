@@ -35,7 +35,7 @@ export function providerCallbacks(d: { db: Db; providers: ProviderRegistry; wake
         const jobId = await pollNow(d.db, name, msg.taskId);
         if (jobId) {
           d.log.debug({ provider: name, taskId: msg.taskId, jobId }, 'callback: polling now');
-          await d.wakeup.notify();
+          d.wakeup.nudge(); // coalesced: a flood of callbacks sends one NOTIFY at a time, not one each
         }
       }
       // The same answer whether or not the task is ours: a caller learns nothing from it.

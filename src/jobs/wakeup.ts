@@ -39,7 +39,7 @@ export class Wakeup {
   }
 
   /**
-   * After a submit's commit: this process's workers at once, the other processes' by a NOTIFY of
+   * After a commit that made work due (a submit, a provider callback): this process's workers at once, the other processes' by a NOTIFY of
    * its own, coalesced: at most one in flight, and one more after it for whatever committed
    * meanwhile. A NOTIFY inside the submit's transaction takes PostgreSQL's notification queue
    * lock through the commit and serialised every submit behind it: measured with pgbench on this
